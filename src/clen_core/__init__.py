@@ -1,0 +1,48 @@
+"""clen_core: typed domain objects, code systems and validation rules for customs laboratories."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from clen_core.compliance import Decision, LimitType, decide
+from clen_core.errors import ClenError, CodeError, FieldError, InvalidObjectError
+from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
+from clen_core.model import __all__ as _model_all
+from clen_core.rules import Finding, Report, Rule, Severity, rules, validate
+from clen_core.schema import (
+    arrow_schema,
+    from_arrow,
+    from_json,
+    json_schema,
+    table_schema,
+    to_arrow,
+    to_json,
+)
+
+try:
+    __version__ = version("clen_core")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    from clen_core._version import __version__
+
+__all__ = [
+    "ClenError",
+    "CodeError",
+    "Decision",
+    "FieldError",
+    "Finding",
+    "InvalidObjectError",
+    "LimitType",
+    "Report",
+    "Rule",
+    "Severity",
+    "__version__",
+    "arrow_schema",
+    "decide",
+    "from_arrow",
+    "from_json",
+    "json_schema",
+    "rules",
+    "table_schema",
+    "to_arrow",
+    "to_json",
+    "validate",
+    *_model_all,
+]

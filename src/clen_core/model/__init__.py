@@ -1,0 +1,71 @@
+"""The domain model: every entity class, its enums, and the machinery that declares them."""
+
+from clen_core.model.activities import Activity, ActivityKind
+from clen_core.model.cooperation import AttachePost, InformationExchange, Partner, PartnerKind
+from clen_core.model.dataset import Dataset, DuplicateKeyError
+from clen_core.model.enforcement import ActionPlanItem, ItemStatus, Objective, ObjectiveLevel
+from clen_core.model.entity import (
+    EntityInfo,
+    Ordered,
+    Together,
+    UnknownEntityError,
+    entities,
+    entity,
+    get_entity,
+    register_entity,
+)
+from clen_core.model.fields import FieldInfo, Spec, field
+from clen_core.model.network import Action, LabKind, Laboratory, LabStatus, ProjectGroup
+from clen_core.model.proficiency import PTPurpose, PTResult, PTStudy
+from clen_core.model.programme import FundedAction, FundedActionType, Programme
+from clen_core.model.science import (
+    AnalysisResult,
+    Method,
+    MethodSource,
+    MethodStatus,
+    Sample,
+    Substance,
+)
+
+__all__ = [
+    "Action",
+    "ActionPlanItem",
+    "Activity",
+    "ActivityKind",
+    "AnalysisResult",
+    "AttachePost",
+    "Dataset",
+    "DuplicateKeyError",
+    "EntityInfo",
+    "FieldInfo",
+    "FundedAction",
+    "FundedActionType",
+    "InformationExchange",
+    "ItemStatus",
+    "LabKind",
+    "LabStatus",
+    "Laboratory",
+    "Method",
+    "MethodSource",
+    "MethodStatus",
+    "Objective",
+    "ObjectiveLevel",
+    "Ordered",
+    "PTPurpose",
+    "PTResult",
+    "PTStudy",
+    "Partner",
+    "PartnerKind",
+    "Programme",
+    "ProjectGroup",
+    "Sample",
+    "Spec",
+    "Substance",
+    "Together",
+    "UnknownEntityError",
+    "entities",
+    "entity",
+    "field",
+    "get_entity",
+    "register_entity",
+]

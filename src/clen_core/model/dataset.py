@@ -1,0 +1,108 @@
+"""A whole dataset: one collection per entity, keyed by ID, references resolvable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar, overload
+
+from clen_core.errors import ClenError
+from clen_core.model.entity import EntityInfo, get_entity
+
+__all__ = ["Dataset", "DuplicateKeyError"]
+
+E = TypeVar("E")
+
+
+class DuplicateKeyError(ClenError, ValueError):
+    """A record with the same key is already in the dataset."""
+
+
+class Dataset:
+    """Records of any registered entities, one collection per entity, keyed by ID.
+
+    Keys are unique within an entity (adding a second record with the same key
+    raises :class:`DuplicateKeyError`); a file with duplicate IDs is a
+    validation matter (rule ``DUP-001``), not a dataset.
+    """
+
+    __slots__ = ("_tables",)
+
+    def __init__(self, objects: Iterable[object] = ()) -> None:
+        self._tables: dict[str, dict[Any, object]] = {}
+        self.extend(objects)
+
+    def add(self, obj: object) -> None:
+        """Add one entity object."""
+        info = get_entity(obj)
+        table = self._tables.setdefault(info.name, {})
+        key = info.key_of(obj)
+        if key in table:
+            raise DuplicateKeyError(
+                f"{info.name} {info.format_key(key)!r} is already in the dataset"
+            )
+        table[key] = obj
+
+    def extend(self, objects: Iterable[object]) -> None:
+        """Add many entity objects."""
+        for obj in objects:
+            self.add(obj)
+
+    @overload
+    def __getitem__(self, entity: type[E]) -> Mapping[Any, E]: ...
+    @overload
+    def __getitem__(self, entity: str) -> Mapping[Any, Any]: ...
+    def __getitem__(self, entity: type[Any] | str) -> Mapping[Any, Any]:
+        """The records of one entity (by name or class), keyed by their key."""
+        return MappingProxyType(self._tables.get(get_entity(entity).name, {}))
+
+    def get(self, entity: type[Any] | str, key: Any) -> Any:
+        """The record of ``entity`` with ``key``, or ``None``."""
+        return self._tables.get(get_entity(entity).name, {}).get(key)
+
+    def resolve(self, obj: object, field: str) -> Any:
+        """The record(s) that ``obj.field`` refers to (``None`` where missing).
+
+        A reference field holding a list resolves to a tuple, item by item.
+        """
+        info = get_entity(obj)
+        target = info.field(field).spec.ref
+        if target is None:
+            raise ValueError(f"{info.name}.{field} is not a reference")
+        value = getattr(obj, field)
+        if isinstance(value, tuple):
+            return tuple(self.get(target, v) for v in value)
+        return None if value is None else self.get(target, value)
+
+    @property
+    def entities(self) -> tuple[EntityInfo, ...]:
+        """The entities that have records, in the order they were first added."""
+        return tuple(get_entity(name) for name, t in self._tables.items() if t)
+
+    def records(self, entity: type[E] | str) -> list[E]:
+        """The records of one entity, in insertion order."""
+        return list(self[entity].values())
+
+    def counts(self) -> dict[str, int]:
+        """Number of records per entity."""
+        return {name: len(t) for name, t in self._tables.items() if t}
+
+    def __iter__(self) -> Iterator[object]:
+        for table in self._tables.values():
+            yield from table.values()
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._tables.values())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return {k: v for k, v in self._tables.items() if v} == {
+            k: v for k, v in other._tables.items() if v
+        }
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.counts().items())
+        return f"Dataset({inner})"

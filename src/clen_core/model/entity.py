@@ -1,0 +1,289 @@
+"""The ``@entity`` decorator, cross-field constraints, and the registry of entities.
+
+An entity is an attrs frozen, slotted, keyword-only class whose fields are
+declared with :func:`~clen_core.model.fields.field`. The decorator resolves the
+declarations once into an :class:`EntityInfo`, installs the construction-time
+check (every bad field reported together), writes the per-field docs into the
+class docstring, and registers the entity under its snake_case name.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol, TypeVar, dataclass_transform
+
+import attrs
+
+from clen_core.errors import ClenError, FieldError, InvalidObjectError
+from clen_core.model.fields import (
+    FieldInfo,
+    ListShape,
+    MapShape,
+    ScalarShape,
+    Shape,
+    field,
+    shape_of,
+)
+
+__all__ = [
+    "Entity",
+    "EntityInfo",
+    "Ordered",
+    "Together",
+    "UnknownEntityError",
+    "entities",
+    "entity",
+    "get_entity",
+    "register_entity",
+]
+
+
+class Entity(Protocol):
+    """What every entity class offers (for typing code that handles any entity)."""
+
+    __clen_entity__: ClassVar[EntityInfo]
+
+
+E = TypeVar("E")
+
+
+@attrs.frozen
+class Ordered:
+    """Constraint: ``later`` is not before ``earlier`` when both are given (``end ≥ start``)."""
+
+    earlier: str
+    """Field that must not be greater."""
+    later: str
+    """Field that must not be smaller; the error names it."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The fields it involves."""
+        return (self.earlier, self.later)
+
+    def errors(self, obj: object) -> Iterable[FieldError]:
+        """The violation on ``obj``, if any."""
+        lo, hi = getattr(obj, self.earlier), getattr(obj, self.later)
+        if lo is not None and hi is not None and hi < lo:
+            yield FieldError(self.later, hi, f"must not be before {self.earlier} ({lo})")
+
+    def describe(self) -> str:
+        """One line for the docs."""
+        return f"`{self.later}` ≥ `{self.earlier}` when both are given"
+
+
+@attrs.frozen
+class Together:
+    """Constraint: the named fields are either all given or all missing."""
+
+    fields: tuple[str, ...]
+    """The fields that go together; an error names each missing one."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The fields it involves."""
+        return self.fields
+
+    def errors(self, obj: object) -> Iterable[FieldError]:
+        """The violations on ``obj``: each missing field while another is given."""
+        values = {f: getattr(obj, f) for f in self.fields}
+        given = [f for f, v in values.items() if v is not None]
+        if given and len(given) != len(self.fields):
+            for f, v in values.items():
+                if v is None:
+                    yield FieldError(f, v, f"required when {', '.join(given)} is given")
+
+    def describe(self) -> str:
+        """One line for the docs."""
+        return "all or none of " + ", ".join(f"`{f}`" for f in self.fields)
+
+
+Constraint = Ordered | Together
+
+
+@attrs.frozen
+class EntityInfo:
+    """An entity's resolved declaration: name, class, key, fields and constraints."""
+
+    name: str
+    """Snake-case entity name used by files and the CLI, e.g. ``"activity"``."""
+    cls: type
+    """The entity class."""
+    key: tuple[str, ...]
+    """Field(s) whose values identify a record."""
+    description: str
+    """First paragraph of the class docstring."""
+    fields: tuple[FieldInfo, ...]
+    """The fields, in declaration order."""
+    constraints: tuple[Constraint, ...] = ()
+    """Cross-field invariants."""
+    version: int = 1
+    """Schema version: bumped when a field changes incompatibly."""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Names of the fields, in declaration order."""
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldInfo:
+        """The field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def references(self) -> tuple[FieldInfo, ...]:
+        """Fields that refer to another entity's key."""
+        return tuple(f for f in self.fields if f.spec.ref is not None)
+
+    def key_of(self, obj: object) -> Any:
+        """The key of ``obj``: its key field's value, or a tuple for a composite key."""
+        if len(self.key) == 1:
+            return getattr(obj, self.key[0])
+        return tuple(getattr(obj, k) for k in self.key)
+
+    def format_key(self, key: Any) -> str:
+        """The key as text (composite keys joined with ``/``)."""
+        if isinstance(key, tuple):
+            return "/".join(str(k) for k in key)
+        return str(key)
+
+    def check(self, obj: object) -> list[FieldError]:
+        """Canonicalise ``obj``'s fields in place and return every invariant it breaks."""
+        errors: list[FieldError] = []
+        bad: set[str] = set()
+        for f in self.fields:
+            value = getattr(obj, f.name)
+            try:
+                canonical = f.validate(value)
+            except ValueError as exc:
+                errors.append(FieldError(f.name, value, str(exc)))
+                bad.add(f.name)
+                continue
+            if canonical is not value:
+                # Frozen classes: the check canonicalises before the object escapes __init__.
+                object.__setattr__(obj, f.name, canonical)
+        for constraint in self.constraints:
+            # A field that already failed its own check has nothing to compare.
+            if bad.isdisjoint(constraint.names):
+                errors.extend(constraint.errors(obj))
+        return errors
+
+
+class UnknownEntityError(ClenError, LookupError):
+    """No entity is registered under that name."""
+
+
+_REGISTRY: dict[str, EntityInfo] = {}
+ENTITIES = MappingProxyType(_REGISTRY)
+"""Read-only view of the registered entities by name."""
+
+
+def register_entity(info: EntityInfo) -> None:
+    """Add an entity to the registry (plugins call this through their hook)."""
+    existing = _REGISTRY.get(info.name)
+    if existing is not None and existing.cls is not info.cls:
+        raise ClenError(f"entity {info.name!r} is already registered by {existing.cls!r}")
+    _REGISTRY[info.name] = info
+
+
+def entities() -> tuple[EntityInfo, ...]:
+    """Every registered entity, in registration order."""
+    return tuple(_REGISTRY.values())
+
+
+def get_entity(name: str | type | object) -> EntityInfo:
+    """The entity called ``name``, or of a class or object."""
+    if isinstance(name, str):
+        try:
+            return _REGISTRY[name]
+        except KeyError:
+            known = ", ".join(sorted(_REGISTRY))
+            raise UnknownEntityError(f"unknown entity {name!r}; known: {known}") from None
+    info = getattr(name, "__clen_entity__", None)
+    if not isinstance(info, EntityInfo):
+        raise UnknownEntityError(f"{name!r} is not a clen_core entity")
+    return info
+
+
+def _post_init(self: Any) -> None:
+    info: EntityInfo = type(self).__clen_entity__
+    errors = info.check(self)
+    if errors:
+        raise InvalidObjectError(info.name, errors)
+
+
+def _transform(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    hints = typing.get_type_hints(cls)
+    out = []
+    for a in fields:
+        shape, optional = shape_of(hints[a.name])
+        changes: dict[str, Any] = {"type": hints[a.name]}
+        if optional and a.default is attrs.NOTHING:
+            # Stated in the declaration, where type checkers see it too.
+            raise TypeError(f"{cls.__name__}.{a.name} is optional: declare it with default=None")
+        if isinstance(shape, MapShape):
+            # dicts are unhashable: equality still compares them, hashing skips them.
+            changes["hash"] = False
+        out.append(a.evolve(**changes))
+    return out
+
+
+def _shape_text(shape: Shape) -> str:
+    if isinstance(shape, ScalarShape):
+        return shape.py.__name__
+    if isinstance(shape, ListShape):
+        return f"list of {_shape_text(shape.item)}"
+    return f"map {_shape_text(shape.key)} → {_shape_text(shape.value)}"
+
+
+def _docstring(doc: str, fields: tuple[FieldInfo, ...]) -> str:
+    lines = [doc.rstrip(), "", "Attributes:"]
+    for f in fields:
+        kind = _shape_text(f.shape) + (", optional" if f.optional else "")
+        lines.append(f"    {f.name} ({kind}): {f.description}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
+def entity(
+    name: str,
+    *,
+    key: str | tuple[str, ...],
+    constraints: Iterable[Constraint] = (),
+    version: int = 1,
+) -> Callable[[type[E]], type[E]]:
+    """Make a class an entity: frozen, slotted, keyword-only, checked at construction."""
+
+    def wrap(cls: type[E]) -> type[E]:
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        if not doc:
+            raise TypeError(f"entity {cls.__name__} needs a docstring")
+        cls.__attrs_post_init__ = _post_init  # type: ignore[attr-defined]
+        new = attrs.frozen(cls, kw_only=True, field_transformer=_transform)
+        fields = tuple(FieldInfo.from_attribute(a) for a in attrs.fields(new))  # type: ignore[arg-type]
+        info = EntityInfo(
+            name=name,
+            cls=new,
+            key=(key,) if isinstance(key, str) else tuple(key),
+            description=doc.split("\n\n")[0].replace("\n", " "),
+            fields=fields,
+            constraints=tuple(constraints),
+            version=version,
+        )
+        names = set(info.field_names)
+        referenced = set(info.key)
+        for c in info.constraints:
+            referenced.update(c.names)
+        if not referenced <= names:
+            raise TypeError(f"{name}: unknown field(s) {sorted(referenced - names)}")
+        new.__clen_entity__ = info  # type: ignore[attr-defined]
+        new.__doc__ = _docstring(doc, fields)
+        register_entity(info)
+        return new
+
+    return wrap

@@ -1,0 +1,32 @@
+"""Validation rules: the registry, the built-in rules, running them, and the report."""
+
+from clen_core.rules import builtin as _builtin  # noqa: F401 - registers the built-in rules
+from clen_core.rules.engine import ROW_COLUMN, Context, validate
+from clen_core.rules.registry import (
+    RULES,
+    Rule,
+    UnknownRuleError,
+    get_rule,
+    record_rule,
+    register_rule,
+    rule,
+    rules,
+)
+from clen_core.rules.report import Finding, Report, Severity
+
+__all__ = [
+    "ROW_COLUMN",
+    "RULES",
+    "Context",
+    "Finding",
+    "Report",
+    "Rule",
+    "Severity",
+    "UnknownRuleError",
+    "get_rule",
+    "record_rule",
+    "register_rule",
+    "rule",
+    "rules",
+    "validate",
+]

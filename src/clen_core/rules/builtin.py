@@ -1,0 +1,472 @@
+"""The built-in rules, vectorised over Arrow.
+
+Each rule is a function of the validation :class:`~clen_core.rules.Context`;
+its ID, severity and description are its registration. Code-system look-ups
+(the HS nomenclature, CUS check digits) run once per distinct value.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clen_core.codes import country, cus, hs
+from clen_core.model.entity import get_entity
+from clen_core.model.fields import ListShape, ScalarShape
+from clen_core.rules.engine import Context
+from clen_core.rules.registry import rule
+from clen_core.rules.report import Severity
+
+__all__: list[str] = []
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+LONG_ACTIVITY_DAYS = 31
+"""An activity longer than this many days is flagged by ACT-002."""
+MIN_PT_RESULTS = 8
+"""A PT study with fewer results is flagged by PT-001 (robust statistics need numbers)."""
+_TARIFF_CODES = ("cn", "taric", "hs")
+
+
+@cache
+def _eu() -> pa.Array:
+    return pa.array(sorted(country.EU_MEMBER_STATES))
+
+
+@cache
+def _hs_subheadings() -> pa.Array:
+    return pa.array(sorted(hs.subheadings()))
+
+
+def _is_in(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> pa.Array:
+    return pc.is_in(values, value_set=value_set)
+
+
+def _not_in(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> pa.Array:
+    # A missing value is not "outside" anything: only present values are flagged.
+    return pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=value_set)))
+
+
+def _entries(column: pa.ChunkedArray) -> pa.Array:
+    # Map kernels are few: view a map as the list of its (key, value) structs.
+    t = column.type
+    entry = pa.struct([("key", t.key_type), ("value", t.item_type)])
+    return pc.cast(column, pa.list_(entry)).combine_chunks()
+
+
+def _differs(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
+    # Null on either side means "nothing to compare": not a finding.
+    return pc.and_kleene(pc.not_equal(a, b), pc.and_(pc.is_valid(a), pc.is_valid(b)))
+
+
+# --------------------------------------------------------------------------- any entity
+
+
+@rule("DUP-001", ERROR, None, "Two or more records of an entity share a key.")
+def duplicate_keys(ctx: Context) -> None:
+    for name in ctx.entities:
+        info = get_entity(name)
+        table = ctx.table(name)
+        if table.num_rows < 2:
+            continue
+        positions = pa.array(range(table.num_rows), pa.int64())
+        keyed = table.select(list(info.key)).append_column("_pos", positions)
+        first = keyed.group_by(list(info.key), use_threads=False).aggregate([("_pos", "min")])
+        repeat = pc.invert(_is_in(positions, first.column("_pos_min").combine_chunks()))
+        field = info.key[0] if len(info.key) == 1 else None
+        ctx.flag(
+            name,
+            repeat,
+            field,
+            f"duplicate {'/'.join(info.key)}: an earlier record has the same key",
+        )
+
+
+@rule("REF-001", ERROR, None, "A reference names a record that is not in the dataset.")
+def missing_references(ctx: Context) -> None:
+    for name in ctx.entities:
+        for f in get_entity(name).references:
+            target = f.spec.ref
+            assert target is not None
+            if not ctx.has(target) or len(get_entity(target).key) != 1:
+                continue  # only checked when the referenced entity is part of the validation
+            keys = ctx.column(target, get_entity(target).key[0]).combine_chunks()
+            column = ctx.column(name, f.name).combine_chunks()
+            message = f"no {target} with this key in the dataset"
+            if isinstance(f.shape, ListShape):
+                items = pc.list_flatten(column)
+                parents = pc.list_parent_indices(column)
+                missing = _not_in(items, keys)
+                ctx.flag_rows(
+                    name, pc.filter(parents, missing), f.name, message, pc.filter(items, missing)
+                )
+            else:
+                ctx.flag(name, _not_in(column, keys), f.name, message)
+
+
+@rule("CN-001", WARNING, None, "A CN/TARIC code is in chapter 98 or 99 (special coding system).")
+def special_chapters(ctx: Context) -> None:
+    for name, field in _tariff_fields(ctx):
+        chapters = pc.utf8_slice_codeunits(ctx.column(name, field), 0, 2)
+        mask = _is_in(chapters, pa.array(sorted(hs.SPECIAL_CHAPTERS)))
+        ctx.flag(name, mask, field, "chapter 98/99: special coding system, not goods")
+
+
+@rule("CN-002", WARNING, None, "A code's HS subheading is not in the HS 2022 nomenclature.")
+def not_in_nomenclature(ctx: Context) -> None:
+    special = pa.array(sorted(hs.SPECIAL_CHAPTERS))
+    for name, field in _tariff_fields(ctx):
+        column = ctx.column(name, field)
+        sub = pc.utf8_slice_codeunits(column, 0, 6)
+        regular = pc.invert(_is_in(pc.utf8_slice_codeunits(column, 0, 2), special))
+        mask = pc.and_(_not_in(sub, _hs_subheadings()), regular)
+        ctx.flag(
+            name,
+            mask,
+            field,
+            lambda v: f"HS subheading {v[:6]} is not in {hs.NOMENCLATURE_EDITION}",
+        )
+
+
+def _tariff_fields(ctx: Context) -> list[tuple[str, str]]:
+    # Derived from the declarations, so plugin entities with CN fields are covered too.
+    return [
+        (name, f.name)
+        for name in ctx.entities
+        for f in get_entity(name).fields
+        if isinstance(f.shape, ScalarShape) and f.spec.code in _TARIFF_CODES
+    ]
+
+
+# --------------------------------------------------------------------------- activities
+
+
+@rule("ACT-001", WARNING, "activity", "An activity was held outside the EU Member States.")
+def activity_outside_eu(ctx: Context) -> None:
+    column = ctx.column("activity", "country")
+    ctx.flag(
+        "activity",
+        _not_in(column, _eu()),
+        "country",
+        lambda v: f"{v} is not an EU Member State",
+    )
+
+
+@rule("ACT-002", WARNING, "activity", f"An activity lasts more than {LONG_ACTIVITY_DAYS} days.")
+def activity_too_long(ctx: Context) -> None:
+    days = pc.days_between(ctx.column("activity", "start"), ctx.column("activity", "end"))
+    ctx.flag(
+        "activity",
+        pc.greater(days, LONG_ACTIVITY_DAYS),
+        "end",
+        f"lasts more than {LONG_ACTIVITY_DAYS} days: check the dates",
+    )
+
+
+@rule("ACT-003", INFO, "activity", "A project-group meeting names no project group.")
+def meeting_without_group(ctx: Context) -> None:
+    kind = pc.cast(ctx.column("activity", "kind"), pa.string())
+    mask = pc.and_(
+        pc.equal(kind, "project_group_meeting"),
+        pc.is_null(ctx.column("activity", "project_group_id")),
+    )
+    ctx.flag("activity", mask, "project_group_id", "project-group meeting without a project group")
+
+
+@rule("ACT-004", WARNING, "activity", "An activity's project group belongs to another action.")
+def group_of_other_action(ctx: Context) -> None:
+    if not ctx.has("project_group"):
+        return
+    group_action = ctx.lookup("project_group", ctx.column("activity", "project_group_id"), "action")
+    ctx.flag(
+        "activity",
+        _differs(ctx.column("activity", "action"), group_action),
+        "action",
+        "differs from the action of its project group",
+    )
+
+
+# --------------------------------------------------------------------------- laboratories
+
+
+@rule("LAB-001", WARNING, "laboratory", "A third-country lab has unmet or unrecorded criteria.")
+def third_country_criteria(ctx: Context) -> None:
+    table = ctx.table("laboratory")
+    status = pc.cast(table.column("status"), pa.string())
+    criteria = _entries(table.column("participation_criteria"))
+    third = pc.equal(status, "third_country")
+    empty = pc.equal(pc.list_value_length(criteria), 0)
+    entries = pc.list_flatten(criteria)
+    unmet_rows = pc.unique(
+        pc.filter(pc.list_parent_indices(criteria), pc.invert(entries.field("value")))
+    )
+    positions = pa.array(range(table.num_rows), pa.int64())
+    unmet = _is_in(positions, pc.cast(unmet_rows, pa.int64()))
+    ctx.flag(
+        "laboratory",
+        pc.and_(third, pc.or_(empty, unmet)),
+        "participation_criteria",
+        "third-country lab without every participation criterion recorded as met",
+    )
+
+
+@rule("LAB-002", WARNING, "laboratory", "A member laboratory is outside the EU Member States.")
+def member_lab_outside_eu(ctx: Context) -> None:
+    table = ctx.table("laboratory")
+    member = pc.equal(pc.cast(table.column("status"), pa.string()), "member")
+    outside = _not_in(table.column("country"), _eu())
+    ctx.flag(
+        "laboratory",
+        pc.and_(member, outside),
+        "country",
+        lambda v: f"member lab in {v}, not an EU Member State",
+    )
+
+
+@rule(
+    "LAB-003",
+    INFO,
+    "laboratory",
+    "Participation criteria are recorded for a non-third-country lab.",
+)
+def criteria_for_member(ctx: Context) -> None:
+    table = ctx.table("laboratory")
+    other = pc.not_equal(pc.cast(table.column("status"), pa.string()), "third_country")
+    has = pc.greater(pc.list_value_length(_entries(table.column("participation_criteria"))), 0)
+    ctx.flag(
+        "laboratory",
+        pc.and_(other, has),
+        "participation_criteria",
+        "criteria only apply to third-country labs",
+    )
+
+
+# --------------------------------------------------------------------------- substances
+
+
+@rule("SUB-001", WARNING, "substance", "A CUS number's check digit does not follow the CAS rule.")
+def cus_check_digit(ctx: Context) -> None:
+    column = ctx.column("substance", "cus")
+    distinct = pc.unique(column).to_pylist()
+    bad = pa.array([c for c in distinct if not cus.check_digit_matches(c)], pa.string())
+    ctx.flag(
+        "substance",
+        _is_in(column, bad),
+        "cus",
+        "check digit differs from the CAS-style check digit (no published rule: verify)",
+    )
+
+
+@rule("SUB-002", INFO, "substance", "A substance has neither a CAS RN nor an EC number.")
+def substance_without_ids(ctx: Context) -> None:
+    mask = pc.and_(
+        pc.is_null(ctx.column("substance", "cas")), pc.is_null(ctx.column("substance", "ec"))
+    )
+    ctx.flag("substance", mask, None, "no CAS RN and no EC number")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@rule("RES-001", WARNING, "analysis_result", "The CN code found differs from the one declared.")
+def cn_found_differs(ctx: Context) -> None:
+    if not ctx.has("sample"):
+        return
+    declared = ctx.lookup("sample", ctx.column("analysis_result", "sample_id"), "declared_cn")
+    found = ctx.column("analysis_result", "cn_found")
+    ctx.flag(
+        "analysis_result",
+        _differs(found, declared),
+        "cn_found",
+        "differs from the CN code declared for the sample",
+    )
+
+
+@rule("RES-002", INFO, "analysis_result", "A result's analyte is not its method's analyte.")
+def analyte_differs(ctx: Context) -> None:
+    if not ctx.has("method"):
+        return
+    expected = ctx.lookup("method", ctx.column("analysis_result", "method_id"), "analyte")
+    found = ctx.column("analysis_result", "analyte")
+    ctx.flag(
+        "analysis_result",
+        _differs(pc.utf8_lower(found), pc.utf8_lower(expected)),
+        "analyte",
+        "differs from the analyte of the method used",
+    )
+
+
+@rule("RES-003", WARNING, "analysis_result", "A result was obtained with a withdrawn method.")
+def withdrawn_method(ctx: Context) -> None:
+    if not ctx.has("method"):
+        return
+    status = ctx.lookup("method", ctx.column("analysis_result", "method_id"), "status")
+    ctx.flag(
+        "analysis_result",
+        pc.equal(pc.cast(status, pa.string()), "withdrawn"),
+        "method_id",
+        "method is withdrawn",
+    )
+
+
+@rule("RES-004", INFO, "analysis_result", "A result is non-compliant or inconclusive.")
+def not_compliant(ctx: Context) -> None:
+    table = ctx.table("analysis_result")
+    value, limit = table.column("value"), table.column("limit")
+    u = pc.fill_null(table.column("uncertainty"), 0.0)
+    lower = pc.equal(pc.cast(table.column("limit_type"), pa.string()), "lower")
+    # Same arithmetic as compliance.decide: a lower limit is an upper limit on -x.
+    x = pc.if_else(lower, pc.negate(value), value)
+    lim = pc.if_else(lower, pc.negate(limit), limit)
+    non_compliant = pc.greater(pc.subtract(x, u), lim)
+    compliant = pc.less_equal(pc.add(x, u), lim)
+    ctx.flag(
+        "analysis_result",
+        non_compliant,
+        "value",
+        "non-compliant: beyond the limit even allowing for U",
+    )
+    inconclusive = pc.and_(pc.invert(non_compliant), pc.invert(compliant))
+    ctx.flag(
+        "analysis_result",
+        inconclusive,
+        "value",
+        "inconclusive: the limit lies within value ± U",
+    )
+
+
+# --------------------------------------------------------------------------- proficiency
+
+
+@rule("PT-001", WARNING, "pt_study", f"A PT study has fewer than {MIN_PT_RESULTS} results.")
+def too_few_results(ctx: Context) -> None:
+    if not ctx.has("pt_result"):
+        return
+    counts = (
+        ctx.table("pt_result")
+        .group_by("study_id", use_threads=False)
+        .aggregate([("lab_id", "count")])
+    )
+    n = pc.fill_null(
+        ctx.lookup_in(counts, "study_id", ctx.column("pt_study", "study_id"), "lab_id_count"), 0
+    )
+    ctx.flag(
+        "pt_study",
+        pc.less(n, MIN_PT_RESULTS),
+        None,
+        f"fewer than {MIN_PT_RESULTS} results: robust statistics are unreliable",
+        values=n,
+    )
+
+
+@rule("PT-002", INFO, "pt_study", "A PT study has no σ_pt: it will be estimated from the results.")
+def no_sigma(ctx: Context) -> None:
+    ctx.flag(
+        "pt_study",
+        pc.is_null(ctx.column("pt_study", "sigma_pt")),
+        "sigma_pt",
+        "no σ_pt given: it will be estimated from the results",
+    )
+
+
+# --------------------------------------------------------------------------- enforcement
+
+
+@rule("OBJ-001", ERROR, "objective", "An objective's level or parent does not match its ID.")
+def objective_structure(ctx: Context) -> None:
+    table = ctx.table("objective")
+    ids, parent = table.column("objective_id"), table.column("parent")
+    level = pc.cast(table.column("level"), pa.string())
+    nested = pc.match_substring(ids, ".")
+    strategic = pc.equal(level, "strategic")
+    ctx.flag(
+        "objective",
+        pc.not_equal(strategic, pc.invert(nested)),
+        "level",
+        "IDs without a dot are strategic, IDs with one operational",
+    )
+    expected = pc.replace_substring_regex(ids, r"\.[^.]+$", "")
+    wrong_parent = pc.if_else(
+        nested,
+        pc.fill_null(pc.not_equal(parent, expected), True),
+        pc.is_valid(parent),
+    )
+    ctx.flag(
+        "objective",
+        wrong_parent,
+        "parent",
+        "parent must be the ID without its last part (none for a strategic objective)",
+    )
+
+
+@rule("API-001", WARNING, "action_plan_item", "A completed action-plan item has no evaluation.")
+def completed_without_evaluation(ctx: Context) -> None:
+    table = ctx.table("action_plan_item")
+    done = pc.equal(pc.cast(table.column("status"), pa.string()), "completed")
+    ctx.flag(
+        "action_plan_item",
+        pc.and_(done, pc.is_null(table.column("evaluation"))),
+        "evaluation",
+        "completed without an evaluation of its contribution",
+    )
+
+
+# --------------------------------------------------------------------------- programme
+
+
+@rule("FUN-001", ERROR, "programme", "The funded actions of a programme exceed its budget.")
+def over_budget(ctx: Context) -> None:
+    if not ctx.has("funded_action"):
+        return
+    sums = (
+        ctx.table("funded_action")
+        .group_by("programme_id", use_threads=False)
+        .aggregate([("budget_eur", "sum")])
+    )
+    ids = ctx.column("programme", "programme_id")
+    spent = ctx.lookup_in(sums, "programme_id", ids, "budget_eur_sum")
+    budget = ctx.column("programme", "budget_eur")
+    ctx.flag(
+        "programme",
+        pc.greater(pc.cast(spent, budget.type), budget),
+        "budget_eur",
+        "funded actions add up to more than the budget",
+    )
+
+
+@rule("FUN-002", WARNING, "funded_action", "A funded action's year is outside its programme's.")
+def year_outside_programme(ctx: Context) -> None:
+    if not ctx.has("programme"):
+        return
+    ids = ctx.column("funded_action", "programme_id")
+    first = ctx.lookup("programme", ids, "start_year")
+    last = ctx.lookup("programme", ids, "end_year")
+    year = ctx.column("funded_action", "year")
+    ctx.flag(
+        "funded_action",
+        pc.or_(pc.less(year, first), pc.greater(year, last)),
+        "year",
+        "outside the years of its programme",
+    )
+
+
+# --------------------------------------------------------------------------- cooperation
+
+
+@rule("ATT-001", WARNING, "attache_post", "An attaché post lists its host among covered countries.")
+def host_covered(ctx: Context) -> None:
+    table = ctx.table("attache_post")
+    covered = table.column("covered_countries").combine_chunks()
+    items = pc.list_flatten(covered)
+    parents = pc.list_parent_indices(covered)
+    hosts = pc.take(table.column("host_country"), parents)
+    same = pc.equal(items, hosts)
+    ctx.flag_rows(
+        "attache_post",
+        pc.filter(parents, same),
+        "covered_countries",
+        "the host country is covered by definition",
+        pc.filter(items, same),
+    )

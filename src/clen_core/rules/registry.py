@@ -1,0 +1,121 @@
+"""The rule registry: stable IDs, severities, descriptions, and the checks behind them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from clen_core.errors import ClenError
+from clen_core.rules.report import Severity
+
+if TYPE_CHECKING:
+    from clen_core.rules.engine import Context
+
+__all__ = [
+    "RULES",
+    "Rule",
+    "UnknownRuleError",
+    "get_rule",
+    "record_rule",
+    "register_rule",
+    "rule",
+    "rules",
+]
+
+_RULE_ID = re.compile(r"[A-Z][A-Z0-9]{1,7}-[0-9]{3}")
+
+RecordCheck = Callable[[Any], Iterable[tuple[str | None, Any, str]]]
+"""A per-record check: yields ``(field, value, message)`` for each problem of one object."""
+
+
+@attrs.frozen
+class Rule:
+    """A validation rule: what a reviewer should look at, with a stable ID and a severity."""
+
+    id: str
+    """Stable identifier, e.g. ``ACT-001``: never reused for another meaning."""
+    severity: Severity
+    """Severity of its findings."""
+    entity: str | None
+    """Entity whose records it reports on; ``None`` for rules over any entity."""
+    description: str
+    """One line: what it looks for."""
+    check: Callable[[Context], None] = attrs.field(repr=False, eq=False)
+    """Runs over the tables of a validation and reports through the context."""
+    origin: str = "clen_core"
+    """Who registered it (a plugin's name for plugin rules)."""
+
+    def __attrs_post_init__(self) -> None:
+        if not _RULE_ID.fullmatch(self.id):
+            raise ValueError(f"rule ID {self.id!r} must look like ABC-001")
+        if not self.description or "\n" in self.description:
+            raise ValueError(f"rule {self.id} needs a one-line description")
+
+
+class UnknownRuleError(ClenError, LookupError):
+    """No rule is registered with that ID."""
+
+
+_REGISTRY: dict[str, Rule] = {}
+RULES = MappingProxyType(_REGISTRY)
+"""Read-only view of the registered rules by ID."""
+
+
+def register_rule(r: Rule) -> Rule:
+    """Add a rule to the registry; an ID already taken by another rule is an error."""
+    existing = _REGISTRY.get(r.id)
+    if existing is not None and existing.check is not r.check:
+        raise ClenError(f"rule ID {r.id} is already registered by {existing.origin}")
+    _REGISTRY[r.id] = r
+    return r
+
+
+def rules(entity: str | None = None) -> tuple[Rule, ...]:
+    """Registered rules sorted by ID; with ``entity``, those that can report on it."""
+    out = sorted(_REGISTRY.values(), key=lambda r: r.id)
+    if entity is not None:
+        out = [r for r in out if r.entity in (None, entity)]
+    return tuple(out)
+
+
+def get_rule(rule_id: str) -> Rule:
+    """The rule with that ID."""
+    try:
+        return _REGISTRY[rule_id]
+    except KeyError:
+        raise UnknownRuleError(f"unknown rule {rule_id!r}") from None
+
+
+def rule(
+    id: str, severity: Severity | str, entity: str | None, description: str
+) -> Callable[[Callable[[Context], None]], Rule]:
+    """Register a table rule: a function of the validation :class:`~clen_core.rules.Context`."""
+
+    def wrap(fn: Callable[[Context], None]) -> Rule:
+        return register_rule(Rule(id, Severity(severity), entity, description, fn))
+
+    return wrap
+
+
+def record_rule(
+    id: str, severity: Severity | str, entity: str, description: str, *, origin: str = "clen_core"
+) -> Callable[[RecordCheck], Rule]:
+    """Register a per-record rule: a function of one object yielding ``(field, value, message)``.
+
+    Convenient for plugin authors; it materialises objects, so a table rule is
+    faster on large data.
+    """
+
+    def wrap(fn: RecordCheck) -> Rule:
+        def check(ctx: Context) -> None:
+            for index, obj in enumerate(ctx.objects(entity)):
+                for field, value, message in fn(obj) or ():
+                    ctx.flag_one(entity, index, field, value, message)
+
+        return register_rule(Rule(id, Severity(severity), entity, description, check, origin))
+
+    return wrap

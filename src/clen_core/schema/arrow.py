@@ -1,0 +1,145 @@
+"""The Arrow schema of an entity, and objects to and from Arrow tables.
+
+Types: ``str`` → string, ``int`` → int64, ``float`` → float64, ``bool`` → bool,
+``Decimal`` → decimal128(precision, scale), ``date`` → date32, enums →
+dictionary<int8, string>, lists → list, mappings → map<string, …>. Optional
+fields are nullable; list items and map values never are. Each field carries
+its description (and unit, code system, reference) as metadata; the schema
+carries the entity name, its schema version and the library version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from clen_core._version import __version__
+from clen_core.errors import FieldError, InvalidObjectError
+from clen_core.model.entity import EntityInfo, get_entity
+from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape, Spec
+
+__all__ = ["arrow_schema", "arrow_type", "from_arrow", "to_arrow"]
+
+_SCALAR_TYPES: dict[type, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    float: pa.float64(),
+    bool: pa.bool_(),
+    dt.date: pa.date32(),
+}
+_ENUM_TYPE = pa.dictionary(pa.int8(), pa.string())
+
+
+def arrow_type(shape: Shape, spec: Spec) -> pa.DataType:
+    """The Arrow type of a field's shape."""
+    if isinstance(shape, ScalarShape):
+        if shape.enum is not None:
+            return _ENUM_TYPE
+        if shape.py is Decimal:
+            return pa.decimal128(spec.precision, spec.scale)
+        return _SCALAR_TYPES[shape.py]
+    if isinstance(shape, ListShape):
+        return pa.list_(pa.field("item", arrow_type(shape.item, spec), nullable=False))
+    return pa.map_(pa.string(), pa.field("value", arrow_type(shape.value, spec), nullable=False))
+
+
+def _field_metadata(f: FieldInfo) -> dict[str, str]:
+    meta = {"description": f.description}
+    for name in ("unit", "code", "key_code", "ref"):
+        value = getattr(f.spec, name)
+        if value is not None:
+            meta[name] = value
+    return meta
+
+
+def arrow_schema(entity: str | type | EntityInfo) -> pa.Schema:
+    """The Arrow schema of an entity, with descriptions and versions as metadata."""
+    info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    return _schema(info)
+
+
+def _schema(info: EntityInfo) -> pa.Schema:
+    fields = [
+        pa.field(
+            f.name,
+            arrow_type(f.shape, f.spec),
+            nullable=f.optional,
+            metadata=_field_metadata(f),
+        )
+        for f in info.fields
+    ]
+    return pa.schema(
+        fields,
+        metadata={
+            "clen_core.entity": info.name,
+            "clen_core.schema_version": str(info.version),
+            "clen_core.version": __version__,
+            "clen_core.key": ",".join(info.key),
+            "description": info.description,
+        },
+    )
+
+
+def to_arrow(objects: Iterable[Any], entity: str | type | None = None) -> pa.Table:
+    """An Arrow table of entity objects (all of one entity), in the entity's schema.
+
+    ``entity`` may be omitted when there is at least one object.
+    """
+    objs = list(objects)
+    if entity is None:
+        if not objs:
+            raise ValueError("to_arrow needs entity= when there are no objects")
+        entity = type(objs[0])
+    info = get_entity(entity)
+    schema = _schema(info)
+    for i, o in enumerate(objs):
+        if type(o) is not info.cls:
+            raise TypeError(f"object {i + 1} is a {type(o).__name__}, not a {info.cls.__name__}")
+    columns = [
+        pa.array(list(map(operator.attrgetter(f.name), objs)), type=schema.field(f.name).type)
+        for f in info.fields
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _from_py(shape: Shape, value: Any) -> Any:
+    # Arrow gives maps back as lists of (key, value) pairs.
+    if value is None:
+        return None
+    if isinstance(shape, MapShape):
+        return {k: _from_py(shape.value, v) for k, v in value}
+    if isinstance(shape, ListShape):
+        return tuple(_from_py(shape.item, v) for v in value)
+    return value
+
+
+def from_arrow(table: pa.Table, entity: str | type) -> list[Any]:
+    """Entity objects from an Arrow table whose columns are the entity's fields.
+
+    Columns are matched by name; a missing required column or an invalid row
+    raises :class:`~clen_core.InvalidObjectError` naming the row (1-based).
+    """
+    info = get_entity(entity)
+    names = set(table.column_names)
+    unknown = sorted(names - set(info.field_names))
+    missing = [f.name for f in info.fields if f.is_required and f.name not in names]
+    if unknown or missing:
+        errs = [FieldError(n, None, "required column is missing") for n in missing]
+        errs += [FieldError(n, None, f"not a field of {info.name}") for n in unknown]
+        raise InvalidObjectError(info.name, errs)
+    nested = {f.name: f.shape for f in info.fields if not isinstance(f.shape, ScalarShape)}
+    out = []
+    for i, row in enumerate(table.to_pylist()):
+        for name, shape in nested.items():
+            if name in row:
+                row[name] = _from_py(shape, row[name])
+        try:
+            out.append(info.cls(**row))
+        except InvalidObjectError as exc:
+            raise InvalidObjectError(info.name, exc.errors, row=i + 1) from None
+    return out
