@@ -1,9 +1,7 @@
 """The domain model: every entity class, its enums, and the machinery that declares them."""
 
-from clen_core.model.activities import Activity, ActivityKind
-from clen_core.model.cooperation import AttachePost, InformationExchange, Partner, PartnerKind
-from clen_core.model.dataset import Dataset, DuplicateKeyError
-from clen_core.model.enforcement import ActionPlanItem, ItemStatus, Objective, ObjectiveLevel
+# isort: off
+# Import order is registration order: the order entities are listed in docs and the CLI.
 from clen_core.model.entity import (
     EntityInfo,
     Ordered,
@@ -15,9 +13,8 @@ from clen_core.model.entity import (
     register_entity,
 )
 from clen_core.model.fields import FieldInfo, Spec, field
-from clen_core.model.network import Action, LabKind, Laboratory, LabStatus, ProjectGroup
-from clen_core.model.proficiency import PTPurpose, PTResult, PTStudy
-from clen_core.model.programme import FundedAction, FundedActionType, Programme
+from clen_core.model.network import Action, LabKind, LabStatus, Laboratory, ProjectGroup
+from clen_core.model.activities import Activity, ActivityKind
 from clen_core.model.science import (
     AnalysisResult,
     Method,
@@ -26,6 +23,12 @@ from clen_core.model.science import (
     Sample,
     Substance,
 )
+from clen_core.model.proficiency import PTPurpose, PTResult, PTStudy
+from clen_core.model.enforcement import ActionPlanItem, ItemStatus, Objective, ObjectiveLevel
+from clen_core.model.programme import FundedAction, FundedActionType, Programme
+from clen_core.model.cooperation import AttachePost, InformationExchange, Partner, PartnerKind
+from clen_core.model.dataset import Dataset, DuplicateKeyError
+# isort: on
 
 __all__ = [
     "Action",

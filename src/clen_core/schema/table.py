@@ -34,7 +34,8 @@ def _unanchor(pattern: str) -> str:
 def _field(f: FieldInfo) -> dict[str, Any]:
     spec = f.spec
     constraints: dict[str, Any] = {}
-    if f.is_required or (not f.optional and not isinstance(f.shape, ScalarShape)):
+    if f.is_required:
+        # As in JSON Schema: a field with a default may be left empty, and takes it.
         constraints["required"] = True
     shape = f.shape
     if isinstance(shape, ScalarShape):
