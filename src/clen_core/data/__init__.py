@@ -12,9 +12,10 @@ Its findings are deliberate, each showing one rule at work: the Belgrade
 workshop (ACT-001, outside the Member States), the third-country lab with a
 criterion not met (LAB-001), the ethanol sample declared as undenatured
 alcohol but found below 80 % vol (RES-001, RES-004), the e-liquid whose
-nicotine is inconclusive against the 20 mg/mL limit (RES-004), a workshop and
-meetings recorded without their project group (ACT-003), and the PT study
-that estimates σ_pt from the results (PT-002). It has no error.
+nicotine is inconclusive against the 20 mg/mL limit (RES-004), the Valletta
+project-group meeting whose group the listing does not name (ACT-003), the
+ECICS record known only by its CUS number (SUB-002), and the PT study that
+estimates σ_pt from the results (PT-002). It has no error.
 """
 
 from __future__ import annotations

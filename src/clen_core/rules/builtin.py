@@ -156,7 +156,10 @@ def activity_outside_eu(ctx: Context) -> None:
 
 @rule("ACT-002", WARNING, "activity", f"An activity lasts more than {LONG_ACTIVITY_DAYS} days.")
 def activity_too_long(ctx: Context) -> None:
-    days = pc.days_between(ctx.column("activity", "start"), ctx.column("activity", "end"))
+    # Both the first and the last day count: a one-day event has end == start.
+    days = pc.add(
+        pc.days_between(ctx.column("activity", "start"), ctx.column("activity", "end")), 1
+    )
     ctx.flag(
         "activity",
         pc.greater(days, LONG_ACTIVITY_DAYS),
@@ -430,7 +433,8 @@ def over_budget(ctx: Context) -> None:
     budget = ctx.column("programme", "budget_eur")
     ctx.flag(
         "programme",
-        pc.greater(pc.cast(spent, budget.type), budget),
+        # Widen the budget, not narrow the sum: a sum beyond the budget's precision is over it.
+        pc.greater(spent, pc.cast(budget, spent.type)),
         "budget_eur",
         "funded actions add up to more than the budget",
     )

@@ -152,10 +152,12 @@ class Context:
         rows = pc.take(t.rows, idx).to_pylist()
         if values is None:
             vals: list[Any] = [None] * kept
-        elif aligned:
-            vals = pc.take(values, idx).to_pylist()
         else:
-            vals = values.slice(0, kept).to_pylist()
+            chosen = pc.take(values, idx) if aligned else values.slice(0, kept)
+            vals = chosen.to_pylist()
+            if pa.types.is_map(chosen.type):
+                # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
+                vals = [None if v is None else dict(v) for v in vals]
         for key, row, value in zip(keys, rows, vals, strict=True):
             text = message(value) if callable(message) else message
             report.add(Finding(rule.id, rule.severity, entity, key, row, field, value, text))
