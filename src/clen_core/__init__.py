@@ -4,8 +4,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from clen_core.compliance import Decision, LimitType, decide
 from clen_core.errors import ClenError, CodeError, FieldError, InvalidObjectError
+from clen_core.formats import Format, FormatError
+from clen_core.io import RejectedRowsError, read, read_dataset, write, write_dataset
 from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
 from clen_core.model import __all__ as _model_all
+from clen_core.plugins import hookimpl, hookspec
+from clen_core.records import Reject
 from clen_core.rules import Finding, Report, Rule, Severity, rules, validate
 from clen_core.schema import (
     arrow_schema,
@@ -27,9 +31,13 @@ __all__ = [
     "CodeError",
     "Decision",
     "FieldError",
+    "Format",
+    "FormatError",
     "Finding",
     "InvalidObjectError",
     "LimitType",
+    "Reject",
+    "RejectedRowsError",
     "Report",
     "Rule",
     "Severity",
@@ -38,11 +46,17 @@ __all__ = [
     "decide",
     "from_arrow",
     "from_json",
+    "hookimpl",
+    "hookspec",
     "json_schema",
+    "read",
+    "read_dataset",
     "rules",
     "table_schema",
     "to_arrow",
     "to_json",
     "validate",
+    "write",
+    "write_dataset",
     *_model_all,
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import typing
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from typing import Any
 
 import cattrs
 
-__all__ = ["make_converter"]
+__all__ = ["get_converter", "make_converter"]
 
 
 def _structure_date(value: Any, _: type) -> Any:
@@ -97,3 +98,11 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(_is_tuple, _tuple_hook(conv))
     conv.register_structure_hook_func(_is_mapping, _mapping_hook(conv))
     return conv
+
+
+@functools.cache
+def get_converter() -> cattrs.Converter:
+    """The shared converter, configured by the plugins' ``clen_configure_converter`` hooks."""
+    from clen_core.plugins import configure_converter
+
+    return configure_converter(make_converter())

@@ -191,14 +191,23 @@ def register_entity(info: EntityInfo) -> None:
     _REGISTRY[info.name] = info
 
 
+def _load_plugins() -> None:
+    from clen_core.plugins import ensure_loaded
+
+    ensure_loaded()
+
+
 def entities() -> tuple[EntityInfo, ...]:
-    """Every registered entity, in registration order."""
+    """Every registered entity (plugins' too), in registration order."""
+    _load_plugins()
     return tuple(_REGISTRY.values())
 
 
 def get_entity(name: str | type | object) -> EntityInfo:
     """The entity called ``name``, or of a class or object."""
     if isinstance(name, str):
+        if name not in _REGISTRY:
+            _load_plugins()  # a plugin may provide it
         try:
             return _REGISTRY[name]
         except KeyError:
@@ -256,8 +265,12 @@ def entity(
     key: str | tuple[str, ...],
     constraints: Iterable[Constraint] = (),
     version: int = 1,
+    register: bool = True,
 ) -> Callable[[type[E]], type[E]]:
-    """Make a class an entity: frozen, slotted, keyword-only, checked at construction."""
+    """Make a class an entity: frozen, slotted, keyword-only, checked at construction.
+
+    ``register=False`` leaves registration to a plugin's ``clen_register_entities`` hook.
+    """
 
     def wrap(cls: type[E]) -> type[E]:
         doc = inspect.cleandoc(cls.__doc__ or "")
@@ -283,7 +296,8 @@ def entity(
             raise TypeError(f"{name}: unknown field(s) {sorted(referenced - names)}")
         new.__clen_entity__ = info  # type: ignore[attr-defined]
         new.__doc__ = _docstring(doc, fields)
-        register_entity(info)
+        if register:
+            register_entity(info)
         return new
 
     return wrap

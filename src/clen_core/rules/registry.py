@@ -75,7 +75,10 @@ def register_rule(r: Rule) -> Rule:
 
 
 def rules(entity: str | None = None) -> tuple[Rule, ...]:
-    """Registered rules sorted by ID; with ``entity``, those that can report on it."""
+    """Registered rules (plugins' too) sorted by ID; with ``entity``, those that report on it."""
+    from clen_core.plugins import ensure_loaded
+
+    ensure_loaded()
     out = sorted(_REGISTRY.values(), key=lambda r: r.id)
     if entity is not None:
         out = [r for r in out if r.entity in (None, entity)]
@@ -84,6 +87,10 @@ def rules(entity: str | None = None) -> tuple[Rule, ...]:
 
 def get_rule(rule_id: str) -> Rule:
     """The rule with that ID."""
+    if rule_id not in _REGISTRY:
+        from clen_core.plugins import ensure_loaded
+
+        ensure_loaded()
     try:
         return _REGISTRY[rule_id]
     except KeyError:
@@ -91,23 +98,38 @@ def get_rule(rule_id: str) -> Rule:
 
 
 def rule(
-    id: str, severity: Severity | str, entity: str | None, description: str
+    id: str,
+    severity: Severity | str,
+    entity: str | None,
+    description: str,
+    *,
+    register: bool = True,
 ) -> Callable[[Callable[[Context], None]], Rule]:
-    """Register a table rule: a function of the validation :class:`~clen_core.rules.Context`."""
+    """Make a table rule from a function of the validation :class:`~clen_core.rules.Context`.
+
+    Registers it, unless ``register=False`` (a plugin registers through its hook).
+    """
 
     def wrap(fn: Callable[[Context], None]) -> Rule:
-        return register_rule(Rule(id, Severity(severity), entity, description, fn))
+        r = Rule(id, Severity(severity), entity, description, fn)
+        return register_rule(r) if register else r
 
     return wrap
 
 
 def record_rule(
-    id: str, severity: Severity | str, entity: str, description: str, *, origin: str = "clen_core"
+    id: str,
+    severity: Severity | str,
+    entity: str,
+    description: str,
+    *,
+    origin: str = "clen_core",
+    register: bool = True,
 ) -> Callable[[RecordCheck], Rule]:
-    """Register a per-record rule: a function of one object yielding ``(field, value, message)``.
+    """Make a per-record rule: a function of one object yielding ``(field, value, message)``.
 
     Convenient for plugin authors; it materialises objects, so a table rule is
-    faster on large data.
+    faster on large data. Registers it unless ``register=False``.
     """
 
     def wrap(fn: RecordCheck) -> Rule:
@@ -116,6 +138,7 @@ def record_rule(
                 for field, value, message in fn(obj) or ():
                     ctx.flag_one(entity, index, field, value, message)
 
-        return register_rule(Rule(id, Severity(severity), entity, description, check, origin))
+        r = Rule(id, Severity(severity), entity, description, check, origin)
+        return register_rule(r) if register else r
 
     return wrap

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import attrs
 import cattrs
 
 from clen_core.codes import get_code_system
-from clen_core.converter import make_converter
+from clen_core.converter import get_converter
 from clen_core.errors import FieldError, InvalidObjectError
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, ScalarShape, Shape, Spec
@@ -22,9 +21,8 @@ __all__ = ["from_json", "json_schema", "to_json"]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-@cache
 def _converter() -> cattrs.Converter:
-    return make_converter()
+    return get_converter()
 
 
 def _scalar_schema(shape: ScalarShape, spec: Spec, *, is_key: bool) -> dict[str, Any]:

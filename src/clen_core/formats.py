@@ -1,0 +1,172 @@
+"""File formats: what a format plugin registers, and the registry that finds one for a path.
+
+A :class:`Format` reads raw records of one entity from a binary stream
+(yielding :class:`~clen_core.records.RawRecord` or
+:class:`~clen_core.records.RowProblem`), and/or writes Arrow record batches
+in an entity's schema to a binary stream. Formats that hold several entities
+in one file (a JSON document of a whole dataset) also implement the dataset
+pair. :mod:`clen_core.io` does the rest: choosing the format, atomic files,
+decoding, rejects and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Any
+
+import attrs
+import pyarrow as pa
+
+from clen_core.errors import ClenError
+from clen_core.model.entity import EntityInfo
+from clen_core.records import Flavour, RawRecord, RowProblem
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "FormatError",
+    "ReadDatasetFn",
+    "ReadFn",
+    "UnknownFormatError",
+    "WriteDatasetFn",
+    "WriteFn",
+    "format_for_path",
+    "formats",
+    "get_format",
+    "register_format",
+]
+
+ReadFn = Callable[[IO[bytes], EntityInfo, str], Iterator[RawRecord | RowProblem]]
+"""``read(source, entity, path)``: the records of one entity, with their row numbers."""
+WriteFn = Callable[[IO[bytes], EntityInfo, Iterable[pa.RecordBatch]], None]
+"""``write(sink, entity, batches)``: write batches in the entity's Arrow schema."""
+ReadDatasetFn = Callable[[IO[bytes], str], Iterator[tuple[str, RawRecord | RowProblem]]]
+"""``read_dataset(source, path)``: ``(entity name, record)`` pairs of every entity in the file."""
+WriteDatasetFn = Callable[[IO[bytes], Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]], None]
+"""``write_dataset(sink, tables)``: write several entities' batches into one file."""
+
+
+class FormatError(ClenError, ValueError):
+    """A file cannot be read as the format says (names the file, and row and field if known)."""
+
+    def __init__(
+        self, path: str, message: str, *, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.path = path
+        """The file."""
+        self.row = row
+        """1-based row, when the problem is at one."""
+        self.field = field
+        """Field or column, when the problem is about one."""
+        where = path + (f", row {row}" if row is not None else "")
+        where += f", field {field}" if field is not None else ""
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownFormatError(ClenError, LookupError):
+    """No registered format has that name or fits that path."""
+
+
+@attrs.frozen
+class Format:
+    """A file format registered by a plugin."""
+
+    name: str
+    """Short name, e.g. ``"csv"``: used by ``format=`` and ``--from/--to``."""
+    extensions: tuple[str, ...]
+    """File name endings it owns, with the dot, e.g. ``(".csv",)``."""
+    description: str
+    """One line for ``clen formats``."""
+    flavour: Flavour = "json"
+    """How its reader gives values: ``text``, ``json`` or ``python`` (see clen_core.records)."""
+    read: ReadFn | None = attrs.field(default=None, eq=False)
+    """Reader of one entity, or ``None`` when it cannot read."""
+    write: WriteFn | None = attrs.field(default=None, eq=False)
+    """Writer of one entity, or ``None`` when it cannot write."""
+    read_dataset: ReadDatasetFn | None = attrs.field(default=None, eq=False)
+    """Reader of a whole dataset in one file, when the format holds several entities."""
+    write_dataset: WriteDatasetFn | None = attrs.field(default=None, eq=False)
+    """Writer of a whole dataset in one file, when the format holds several entities."""
+    plugin: str | None = None
+    """Name of the plugin that registered it (set at registration)."""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"format name {self.name!r} must be a short word")
+        for ext in self.extensions:
+            if not ext.startswith(".") or ext != ext.lower():
+                raise ValueError(f"extension {ext!r} must be lower case and start with a dot")
+
+
+_REGISTRY: dict[str, Format] = {}
+FORMATS = MappingProxyType(_REGISTRY)
+"""Read-only view of the registered formats by name (after plugins load)."""
+
+
+def register_format(fmt: Format, *, plugin: str | None = None) -> Format:
+    """Add a format; a name already taken by another plugin is an error."""
+    if plugin is not None:
+        fmt = attrs.evolve(fmt, plugin=plugin)
+    existing = _REGISTRY.get(fmt.name)
+    if existing is not None and existing.plugin != fmt.plugin:
+        raise ClenError(f"format {fmt.name!r} is already registered by {existing.plugin}")
+    _REGISTRY[fmt.name] = fmt
+    return fmt
+
+
+def _load() -> None:
+    from clen_core.plugins import ensure_loaded
+
+    ensure_loaded()
+
+
+def formats() -> tuple[Format, ...]:
+    """Every registered format, by name."""
+    _load()
+    return tuple(sorted(_REGISTRY.values(), key=lambda f: f.name))
+
+
+def get_format(name: str) -> Format:
+    """The format called ``name``."""
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none (no format plugin loaded)"
+        raise UnknownFormatError(f"unknown format {name!r}; known: {known}") from None
+
+
+def format_for_path(path: str | Path, *, head: bytes | None = None) -> Format:
+    """The format of a file: by its extension, else by the ``clen_detect_format`` hook."""
+    _load()
+    name = Path(path).name.lower()
+    by_ext = [
+        (len(ext), f) for f in _REGISTRY.values() for ext in f.extensions if name.endswith(ext)
+    ]
+    if by_ext:
+        return max(by_ext, key=lambda t: t[0])[1]
+    if head is not None:
+        from clen_core.plugins import detect_format
+
+        detected = detect_format(str(path), head)
+        if detected is not None:
+            return get_format(detected)
+    raise UnknownFormatError(
+        f"cannot tell the format of {path}: its name ends in no known extension "
+        f"({', '.join(e for f in _REGISTRY.values() for e in f.extensions)}); give format="
+    )
+
+
+def describe(fmt: Format) -> dict[str, Any]:
+    """A format as a row of ``clen formats``."""
+    return {
+        "name": fmt.name,
+        "extensions": list(fmt.extensions),
+        "read": fmt.read is not None,
+        "write": fmt.write is not None,
+        "dataset": fmt.write_dataset is not None,
+        "plugin": fmt.plugin,
+        "description": fmt.description,
+    }

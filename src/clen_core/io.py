@@ -1,0 +1,471 @@
+"""Reading and writing entity files through the registered formats.
+
+- :func:`write` writes objects of one entity (or a whole :class:`Dataset`) to a
+  path, streaming in Arrow batches, through a temporary file in the target
+  folder that is renamed into place only when complete: an interrupted or
+  failing write leaves the previous target untouched and no temporary file.
+- :func:`read` reads a file back as an iterator of objects, streaming. Rows
+  that do not fit the entity become :class:`~clen_core.records.Reject`\\ s
+  naming file, row and field; good rows are kept; the counts of rows read,
+  accepted and rejected always add up. By default the rejects are raised
+  together (:class:`RejectedRowsError`) once every good row has been
+  yielded, so none passes silently; ``on_reject="collect"`` keeps them on the
+  reader instead, ``"fail"`` stops at the first.
+- :func:`read_dataset` reads a folder (one file per entity, named after it)
+  or a single-document dataset file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Generator, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+import pyarrow as pa
+
+from clen_core.errors import ClenError, InvalidObjectError
+from clen_core.formats import Format, FormatError, format_for_path, get_format
+from clen_core.model.dataset import Dataset, DuplicateKeyError
+from clen_core.model.entity import EntityInfo, get_entity
+from clen_core.records import Decoder, RawRecord, Reject, RowProblem
+from clen_core.schema.arrow import to_arrow
+
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "DEFAULT_DATASET_FORMAT",
+    "Reader",
+    "RejectedRowsError",
+    "WriteResult",
+    "atomic_file",
+    "read",
+    "read_dataset",
+    "write",
+    "write_dataset",
+]
+
+DEFAULT_BATCH_ROWS = 10_000
+"""Rows per Arrow batch when writing objects: memory stays bounded by this, not the file."""
+DEFAULT_DATASET_FORMAT = "parquet"
+"""Format of the files when a dataset is written to a folder without ``format=``."""
+_HEAD_BYTES = 4096
+
+OnReject = Literal["error", "collect", "fail"] | Callable[[Reject], None]
+
+
+class RejectedRowsError(ClenError, ValueError):
+    """Rows did not fit the entity: every one is listed (up to a cap) with file, row and field."""
+
+    def __init__(
+        self, rejects: list[Reject], *, read: int, rejected: int, dataset: Dataset | None = None
+    ) -> None:
+        self.rejects = rejects
+        """The rejects kept (one per bad field), in file order."""
+        self.read = read
+        """Rows read."""
+        self.rejected = rejected
+        """Rows rejected."""
+        self.dataset = dataset
+        """For :func:`read_dataset`: the dataset of the accepted rows."""
+        shown = "\n".join(f"  - {r}" for r in rejects[:10])
+        more = f"\n  ... and more ({len(rejects) - 10} kept)" if len(rejects) > 10 else ""
+        super().__init__(
+            f"{rejected} of {read} row(s) rejected "
+            f"(on_reject='collect' keeps the good rows without raising):\n{shown}{more}"
+        )
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
+    """A binary file that replaces ``path`` only if the ``with`` block completes.
+
+    The data goes to a hidden temporary file in the same folder (so the final
+    rename is atomic); on any exception it is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".clen-tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@attrs.frozen
+class WriteResult:
+    """What a write produced."""
+
+    paths: tuple[Path, ...]
+    """Files written."""
+    rows: dict[str, int]
+    """Rows written per entity."""
+
+
+def _resolve(path: str | Path, format: str | Format | None) -> Format:
+    if isinstance(format, Format):
+        return format
+    if format is not None:
+        return get_format(format)
+    return format_for_path(path)
+
+
+def _batches(objects: Iterable[Any], info: EntityInfo, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    it = iter(objects)
+    while chunk := list(itertools.islice(it, batch_rows)):
+        yield from to_arrow(chunk, info.name).to_batches()
+
+
+def write(
+    data: Iterable[Any] | Dataset,
+    path: str | Path,
+    *,
+    entity: str | type | None = None,
+    format: str | Format | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> WriteResult:
+    """Write entity objects (all of one entity) or a whole :class:`Dataset` to ``path``.
+
+    The format comes from ``format`` or the file name's extension. A Dataset
+    goes to :func:`write_dataset`. ``entity`` is needed only when there may be
+    no object to tell it.
+    """
+    if isinstance(data, Dataset):
+        return write_dataset(data, path, format=format)
+    fmt = _resolve(path, format)
+    if fmt.write is None:
+        raise FormatError(str(path), f"format {fmt.name!r} cannot write")
+    it = iter(data)
+    if entity is None:
+        first = next(it, None)
+        if first is None:
+            raise ValueError(f"{path}: nothing to write; give entity= to write an empty file")
+        info = get_entity(type(first))
+        it = itertools.chain([first], it)
+    else:
+        info = get_entity(entity)
+    counter = _Counter()
+    with atomic_file(path) as sink:
+        fmt.write(sink, info, counter.count(_batches(it, info, batch_rows)))
+    return WriteResult((Path(path),), {info.name: counter.rows})
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def count(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            self.rows += b.num_rows
+            yield b
+
+
+def write_dataset(
+    dataset: Dataset, path: str | Path, *, format: str | Format | None = None
+) -> WriteResult:
+    """Write every entity of ``dataset``: to one file when the format holds a dataset
+    (``.json``), else to a folder with one file per entity (``activity.parquet``, ...)."""
+    target = Path(path)
+    fmt: Format | None = None
+    if not target.is_dir():
+        with contextlib.suppress(ClenError):
+            fmt = _resolve(target, format)
+    if fmt is not None and fmt.write_dataset is not None and target.suffix:
+        tables = [
+            (info, _batches(dataset.records(info.name), info, DEFAULT_BATCH_ROWS))
+            for info in dataset.entities
+        ]
+        with atomic_file(target) as sink:
+            fmt.write_dataset(sink, tables)
+        return WriteResult((target,), dataset.counts())
+    folder_format = (
+        _resolve(target, format or DEFAULT_DATASET_FORMAT)
+        if format
+        else get_format(DEFAULT_DATASET_FORMAT)
+    )
+    if folder_format.write is None:
+        raise FormatError(str(target), f"format {folder_format.name!r} cannot write")
+    target.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for info in dataset.entities:
+        file = target / f"{info.name}{folder_format.extensions[0]}"
+        write(dataset.records(info.name), file, entity=info.name, format=folder_format)
+        paths.append(file)
+    return WriteResult(tuple(paths), dataset.counts())
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Rejects:
+    """Keeps rejects up to a cap, counts rows, writes a rejects file, applies the policy."""
+
+    def __init__(self, on_reject: OnReject, path: str | Path | None, cap: int) -> None:
+        self.on_reject = on_reject
+        self.cap = cap
+        self.kept: list[Reject] = []
+        self.rows = 0
+        self._stack = contextlib.ExitStack()
+        self._sink: IO[bytes] | None = None
+        if path is not None:
+            self._sink = self._stack.enter_context(atomic_file(path))
+
+    def add(self, row_rejects: list[Reject], record: Any) -> None:
+        self.rows += 1
+        if self._sink is not None:
+            line = {
+                "file": row_rejects[0].file,
+                "row": row_rejects[0].row,
+                "errors": [r.to_dict() for r in row_rejects],
+                "record": record,
+            }
+            self._sink.write(json.dumps(line, ensure_ascii=False, default=str).encode() + b"\n")
+        if callable(self.on_reject):
+            for r in row_rejects:
+                self.on_reject(r)
+        elif self.on_reject == "fail":
+            raise RejectedRowsError(row_rejects, read=self.rows, rejected=self.rows)
+        room = self.cap - len(self.kept)
+        self.kept.extend(row_rejects[: max(room, 0)])
+
+    def merge(self, reader: Reader) -> None:
+        """Take over the rejected rows of a reader that collected them."""
+        self.rows += reader.rejected
+        self.kept.extend(reader.rejects[: max(self.cap - len(self.kept), 0)])
+
+    def close(self, failed: bool) -> None:
+        if failed:
+            self._stack.__exit__(RuntimeError, RuntimeError("read failed"), None)
+        else:
+            self._stack.close()
+
+
+def _row_rejects(path: str, item: RawRecord | RowProblem, exc: Exception | None) -> list[Reject]:
+    if isinstance(item, RowProblem):
+        return [Reject(path, item.row, None, item.text, item.reason)]
+    if isinstance(exc, InvalidObjectError):
+        return [Reject(path, item.row, e.field, e.value, e.reason) for e in exc.errors]
+    return [Reject(path, item.row, None, None, str(exc))]
+
+
+class Reader:
+    """An iterator over the objects of one entity file; counts and rejects on the side."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        info: EntityInfo,
+        fmt: Format,
+        *,
+        on_reject: OnReject,
+        rejects: str | Path | None,
+        max_rejects: int,
+    ) -> None:
+        if fmt.read is None:
+            raise FormatError(str(path), f"format {fmt.name!r} cannot read")
+        self.path = str(path)
+        """The file."""
+        self.entity = info
+        """The entity read."""
+        self.format = fmt
+        """The format used."""
+        self.read_rows = 0
+        """Rows read so far (accepted + rejected)."""
+        self.accepted = 0
+        """Rows turned into objects so far."""
+        self.row = 0
+        """Source row number of the last object yielded."""
+        self._rejects = _Rejects(on_reject, rejects, max_rejects)
+        self._on_reject = on_reject
+        self._it: Generator[Any, None, None] = self._objects()
+
+    @property
+    def rejected(self) -> int:
+        """Rows rejected so far."""
+        return self._rejects.rows
+
+    @property
+    def rejects(self) -> list[Reject]:
+        """The rejects kept (one per bad field), in file order, up to ``max_rejects``."""
+        return self._rejects.kept
+
+    def _objects(self) -> Generator[Any, None, None]:
+        assert self.format.read is not None
+        decoder = Decoder(self.entity, self.format.flavour)
+        failed = True
+        try:
+            with open(self.path, "rb") as source:
+                for item in self.format.read(source, self.entity, self.path):
+                    self.read_rows += 1
+                    if isinstance(item, RowProblem):
+                        self._rejects.add(_row_rejects(self.path, item, None), item.text)
+                        continue
+                    try:
+                        obj = decoder.decode(item.values)
+                    except InvalidObjectError as exc:
+                        self._rejects.add(_row_rejects(self.path, item, exc), dict(item.values))
+                        continue
+                    self.accepted += 1
+                    self.row = item.row
+                    yield obj
+            failed = False
+        finally:
+            self._rejects.close(failed)
+        if self._on_reject == "error" and self.rejected:
+            raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
+
+    def __iter__(self) -> Reader:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._it)
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the file."""
+        self._it.close()
+
+
+def read(
+    path: str | Path,
+    *,
+    entity: str | type,
+    format: str | Format | None = None,
+    on_reject: OnReject = "error",
+    rejects: str | Path | None = None,
+    max_rejects: int = 1000,
+) -> Reader:
+    """Read the objects of ``entity`` from ``path``, streaming (see the module docs).
+
+    ``rejects``: a JSON Lines file to write every rejected row to (its errors
+    and its values), whatever ``on_reject`` says.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(str(path), "no such file")
+    fmt = _resolve_read(path, format)
+    return Reader(
+        path,
+        get_entity(entity),
+        fmt,
+        on_reject=on_reject,
+        rejects=rejects,
+        max_rejects=max_rejects,
+    )
+
+
+def _resolve_read(path: Path, format: str | Format | None) -> Format:
+    if format is not None:
+        return _resolve(path, format)
+    with open(path, "rb") as f:
+        head = f.read(_HEAD_BYTES)
+    return format_for_path(path, head=head)
+
+
+def read_dataset(
+    path: str | Path,
+    *,
+    format: str | Format | None = None,
+    on_reject: OnReject = "error",
+    max_rejects: int = 1000,
+) -> Dataset:
+    """Read a dataset: a folder with one file per entity (``activity.csv``, ...), or one file
+    holding several entities (a ``.json`` dataset document)."""
+    source = Path(path)
+    dataset = Dataset()
+    # "fail" and callbacks act at once, in the inner readers too; "error" raises at the end.
+    policy: OnReject = "collect" if on_reject == "error" else on_reject
+    rejects = _Rejects(policy, None, max_rejects)
+    read_rows = 0
+    if source.is_dir():
+        for file in sorted(source.iterdir()):
+            if file.name.startswith(".") or not file.is_file():
+                continue
+            info = _entity_of(file)
+            reader = read(
+                file, entity=info.name, format=format, on_reject=policy, max_rejects=max_rejects
+            )
+            read_rows += _add_all(dataset, reader, rejects)
+    elif source.is_file():
+        fmt = _resolve_read(source, format)
+        if fmt.read_dataset is None:
+            raise FormatError(str(source), f"format {fmt.name!r} holds one entity, not a dataset")
+        read_rows = _read_document(source, fmt, dataset, rejects)
+    else:
+        raise FormatError(str(source), "no such file or folder")
+    if on_reject == "error" and rejects.rows:
+        raise RejectedRowsError(
+            rejects.kept, read=read_rows, rejected=rejects.rows, dataset=dataset
+        )
+    return dataset
+
+
+def _entity_of(file: Path) -> EntityInfo:
+    stem = file.name.split(".", 1)[0]
+    try:
+        return get_entity(stem)
+    except ClenError:
+        raise FormatError(
+            str(file),
+            f"not an entity file: its name should be an entity name, e.g. activity{file.suffix}",
+        ) from None
+
+
+def _add_all(dataset: Dataset, reader: Reader, rejects: _Rejects) -> int:
+    for obj in reader:
+        try:
+            dataset.add(obj)
+        except DuplicateKeyError as exc:
+            key_field = ",".join(reader.entity.key)
+            reject = Reject(reader.path, reader.row, key_field, reader.entity.key_of(obj), str(exc))
+            rejects.add([reject], None)
+    rejects.merge(reader)
+    return reader.read_rows
+
+
+def _read_document(source: Path, fmt: Format, dataset: Dataset, rejects: _Rejects) -> int:
+    assert fmt.read_dataset is not None
+    decoders: dict[str, Decoder] = {}
+    rows = 0
+    with open(source, "rb") as f:
+        for name, item in fmt.read_dataset(f, str(source)):
+            rows += 1
+            if isinstance(item, RowProblem):
+                rejects.add(_row_rejects(str(source), item, None), item.text)
+                continue
+            decoder = decoders.get(name)
+            if decoder is None:
+                decoder = decoders[name] = Decoder(get_entity(name), fmt.flavour)
+            try:
+                dataset.add(decoder.decode(item.values))
+            except (InvalidObjectError, DuplicateKeyError) as exc:
+                rejects.add(_row_rejects(str(source), item, exc), dict(item.values))
+    return rows

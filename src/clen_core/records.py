@@ -1,0 +1,325 @@
+"""Records between files and objects: raw records from readers, rejects, and the decoder.
+
+A format's reader yields :class:`RawRecord` (the values of one row, with its
+1-based row number in the source) or :class:`RowProblem` (a row it could not
+read at all). The :class:`Decoder` turns a raw record into an entity object,
+reporting every field that does not fit; values come in one of three
+*flavours*, declared by the format:
+
+- ``"text"``: every value is a string or ``None`` (CSV): numbers, dates and
+  booleans are parsed; lists and mappings are one JSON document in the cell;
+- ``"json"``: JSON values (decimals may arrive as :class:`~decimal.Decimal`
+  when the reader parses JSON numbers exactly; dates and decimals as text);
+- ``"python"``: already typed (Parquet): Arrow's Python values.
+
+Writers get Arrow record batches in the entity's schema; :func:`json_rows`
+turns a batch into JSON-ready dicts, the same form :func:`clen_core.to_json`
+gives for an object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+import attrs
+import pyarrow as pa
+
+from clen_core.errors import FieldError, InvalidObjectError
+from clen_core.model.entity import EntityInfo
+from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
+
+__all__ = [
+    "Decoder",
+    "Flavour",
+    "RawRecord",
+    "Reject",
+    "RowProblem",
+    "json_rows",
+    "json_value",
+]
+
+Flavour = Literal["text", "json", "python"]
+
+
+@attrs.frozen
+class RawRecord:
+    """One row as a reader found it: its values by field name, and where it was."""
+
+    row: int
+    """1-based row number in the source (a CSV header is row 1; see docs/formats.md)."""
+    values: Mapping[str, Any]
+    """Values by field name, in the reader's flavour."""
+
+
+@attrs.frozen
+class RowProblem:
+    """A row the reader could not turn into values at all (malformed line, wrong column count)."""
+
+    row: int
+    """1-based row number in the source."""
+    reason: str
+    """What is wrong with the row."""
+    text: str | None = None
+    """The row's text, when the reader has it."""
+
+
+@attrs.frozen
+class Reject:
+    """One problem of one rejected row: file, row, field, value and reason."""
+
+    file: str
+    """Path of the source file."""
+    row: int
+    """1-based row number in the source."""
+    field: str | None
+    """Field at fault; ``None`` when the whole row is unreadable."""
+    value: Any
+    """The offending value, as read."""
+    reason: str
+    """What is wrong and what was expected."""
+
+    def __str__(self) -> str:
+        where = f"{self.file}, row {self.row}" + (f", field {self.field}" if self.field else "")
+        return f"{where}: {self.reason} (got {self.value!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "file": self.file,
+            "row": self.row,
+            "field": self.field,
+            "value": json_value(self.value),
+            "reason": self.reason,
+        }
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class _Unfit(ValueError):
+    pass
+
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_TRUE = frozenset({"true", "True", "TRUE", "1"})
+_FALSE = frozenset({"false", "False", "FALSE", "0"})
+
+Convert = Callable[[Any], Any]
+
+
+def _text_scalar(shape: ScalarShape) -> Convert:
+    py = shape.py
+    if shape.enum is not None or py is str:
+        return lambda v: v
+    if py is int:
+
+        def to_int(v: str) -> int:
+            if not _INT.fullmatch(v.strip()):
+                raise _Unfit("expected a whole number")
+            return int(v)
+
+        return to_int
+    if py is float:
+
+        def to_float(v: str) -> float:
+            try:
+                return float(v)
+            except ValueError:
+                raise _Unfit("expected a number") from None
+
+        return to_float
+    if py is Decimal:
+
+        def to_decimal(v: str) -> Decimal:
+            try:
+                return Decimal(v.strip())
+            except InvalidOperation:
+                raise _Unfit("expected a decimal number such as 1250.00") from None
+
+        return to_decimal
+    if py is bool:
+
+        def to_bool(v: str) -> bool:
+            if v in _TRUE:
+                return True
+            if v in _FALSE:
+                return False
+            raise _Unfit("expected true or false")
+
+        return to_bool
+    return _iso_date
+
+
+def _iso_date(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v  # the entity check names the type
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise _Unfit("expected a date YYYY-MM-DD") from None
+
+
+def _json_scalar(shape: ScalarShape) -> Convert:
+    py = shape.py
+    if py is float:
+        # Exact JSON parsing gives Decimal; its nearest float is the literal's float.
+        return lambda v: float(v) if isinstance(v, Decimal) else v
+    if py is int:
+        return lambda v: int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v
+    if py is Decimal:
+
+        def to_decimal(v: Any) -> Any:
+            if isinstance(v, str):
+                try:
+                    return Decimal(v)
+                except InvalidOperation:
+                    raise _Unfit("expected a decimal number such as '1250.00'") from None
+            return v
+
+        return to_decimal
+    if py is dt.date:
+        return _iso_date
+    return lambda v: v
+
+
+def _json_shape(shape: Shape) -> Convert:
+    if isinstance(shape, ScalarShape):
+        return _json_scalar(shape)
+    if isinstance(shape, ListShape):
+        item = _json_shape(shape.item)
+
+        def to_list(v: Any) -> Any:
+            if not isinstance(v, list | tuple):
+                return v  # the entity check says "expected a list"
+            return tuple(None if x is None else item(x) for x in v)
+
+        return to_list
+    value = _json_shape(shape.value)
+
+    def to_map(v: Any) -> Any:
+        if not isinstance(v, Mapping):
+            return v
+        return {k: None if x is None else value(x) for k, x in v.items()}
+
+    return to_map
+
+
+def _python_shape(shape: Shape) -> Convert:
+    if isinstance(shape, ScalarShape):
+        return lambda v: v
+    if isinstance(shape, ListShape):
+        item = _python_shape(shape.item)
+        return lambda v: tuple(None if x is None else item(x) for x in v)
+    value = _python_shape(shape.value)
+    # Arrow gives maps as lists of (key, value) pairs.
+    return lambda v: {k: None if x is None else value(x) for k, x in v}
+
+
+def _text_shape(shape: Shape) -> Convert:
+    if isinstance(shape, ScalarShape):
+        return _text_scalar(shape)
+    nested = _json_shape(shape)
+
+    def from_json_cell(v: str) -> Any:
+        try:
+            return nested(json.loads(v, parse_float=Decimal))
+        except json.JSONDecodeError as exc:
+            raise _Unfit(f"expected a JSON {_kind(shape)} in the cell ({exc.msg})") from None
+
+    return from_json_cell
+
+
+def _kind(shape: Shape) -> str:
+    return "array" if isinstance(shape, ListShape) else "object"
+
+
+_MAKERS: dict[str, Callable[[Shape], Convert]] = {
+    "text": _text_shape,
+    "json": _json_shape,
+    "python": _python_shape,
+}
+
+
+class Decoder:
+    """Turns raw records of one entity, in one flavour, into objects; names every bad field."""
+
+    def __init__(self, info: EntityInfo, flavour: Flavour) -> None:
+        self.info = info
+        """The entity decoded."""
+        make = _MAKERS[flavour]
+        self._fields: list[tuple[FieldInfo, Convert]] = [(f, make(f.shape)) for f in info.fields]
+        self._names = frozenset(info.field_names)
+
+    def decode(self, values: Mapping[str, Any]) -> Any:
+        """The entity object, or :class:`~clen_core.InvalidObjectError` listing every bad field."""
+        errors = [
+            FieldError(str(k), values[k], f"not a field of {self.info.name}")
+            for k in values
+            if k not in self._names
+        ]
+        kwargs: dict[str, Any] = {}
+        for f, convert in self._fields:
+            if f.name not in values:
+                if f.is_required:
+                    errors.append(FieldError(f.name, None, "required, missing"))
+                continue
+            v = values[f.name]
+            try:
+                kwargs[f.name] = None if v is None else convert(v)
+            except _Unfit as exc:
+                errors.append(FieldError(f.name, v, str(exc)))
+            except (TypeError, ValueError, AttributeError) as exc:
+                errors.append(FieldError(f.name, v, f"cannot be read: {exc}"))
+        if errors:
+            # Also report the fields that do not fit although they parsed.
+            bad = {e.field for e in errors}
+            for f, _ in self._fields:
+                if f.name in kwargs and f.name not in bad:
+                    try:
+                        f.validate(kwargs[f.name])
+                    except ValueError as exc:
+                        errors.append(FieldError(f.name, kwargs[f.name], str(exc)))
+            raise InvalidObjectError(self.info.name, errors)
+        return self.info.cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def json_value(value: Any) -> Any:
+    """A Python value in JSON-ready form: dates ISO, decimals exact text, tuples as lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return str(value)
+
+
+def _json_column(shape: Shape, values: list[Any]) -> list[Any]:
+    if isinstance(shape, MapShape):
+        return [None if v is None else json_value(dict(v)) for v in values]
+    if isinstance(shape, ListShape) or shape.py in (Decimal, dt.date):
+        return [json_value(v) for v in values]
+    return values
+
+
+def json_rows(batch: pa.RecordBatch | pa.Table, info: EntityInfo) -> list[dict[str, Any]]:
+    """JSON-ready dicts (as :func:`clen_core.to_json` gives) for every row of a batch."""
+    columns = {
+        f.name: _json_column(f.shape, batch.column(f.name).to_pylist())
+        for f in info.fields
+        if f.name in batch.schema.names
+    }
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
