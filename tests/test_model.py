@@ -219,3 +219,10 @@ def test_reference_dataset_builds_and_has_every_entity() -> None:
     ds = reference_dataset()
     assert set(ds.counts()) == set(ENTITY_CLASSES)
     assert len(ds["action"]) == 6
+
+
+def test_subpackages_are_not_shadowed_by_functions() -> None:
+    import types
+
+    for name in ("rules", "codes", "model", "schema", "formats", "plugins", "io", "records"):
+        assert isinstance(getattr(clen_core, name), types.ModuleType), name

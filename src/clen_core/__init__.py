@@ -10,7 +10,7 @@ from clen_core.model import *  # noqa: F403 - the model's __all__ is part of our
 from clen_core.model import __all__ as _model_all
 from clen_core.plugins import hookimpl, hookspec
 from clen_core.records import Reject
-from clen_core.rules import Finding, Report, Rule, Severity, rules, validate
+from clen_core.rules import Finding, Report, Rule, Severity, validate
 from clen_core.schema import (
     arrow_schema,
     from_arrow,
@@ -51,7 +51,6 @@ __all__ = [
     "json_schema",
     "read",
     "read_dataset",
-    "rules",
     "table_schema",
     "to_arrow",
     "to_json",

@@ -45,6 +45,7 @@ __all__ = [
     "list_plugins",
     "register_plugin",
     "reload_plugins",
+    "unregister_plugin",
 ]
 
 ENTRY_POINT_GROUP = "clen_core"
@@ -250,11 +251,26 @@ def register_plugin(plugin: object, name: str) -> None:
             return
         hooks = tuple(sorted(h for h in HOOK_NAMES if getattr(plugin, h, None) is not None))
         _infos[name] = PluginInfo(name, None, None, hooks, "loaded")
-    configure = getattr(plugin, "clen_configure_converter", None)
-    if configure is not None:
-        from clen_core.converter import get_converter
+    from clen_core.converter import get_converter
 
+    configure = getattr(plugin, "clen_configure_converter", None)
+    if configure is not None and get_converter.cache_info().currsize:
+        # The shared converter exists already: let the newcomer add its hooks to it.
         configure(converter=get_converter())
+
+
+def unregister_plugin(name: str) -> None:
+    """Remove a plugin and everything it registered (for tests and embedding applications)."""
+    pm = get_plugin_manager()
+    with _lock:
+        _forget(name)
+        _infos.pop(name, None)
+        plugin = pm.get_plugin(name)
+        if plugin is not None:
+            pm.unregister(plugin)
+    from clen_core.converter import get_converter
+
+    get_converter.cache_clear()
 
 
 def list_plugins() -> list[PluginInfo]:
