@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -253,3 +253,23 @@ def test_decoder_reports_every_bad_field_of_a_record(tmp_path: Path) -> None:
     assert list(reader) == []
     # Every bad field at once; the good date "end" is not blamed.
     assert {r.field for r in reader.rejects} == {"action", "theme", "start"}
+
+
+def test_json_rows_turn_nested_maps_into_objects_at_every_depth() -> None:
+    from clen_core.model import entity, field
+    from clen_core.model.entity import _REGISTRY
+
+    @entity("tst_nested", key="thing_id")
+    class Nested:
+        """A thing with nested mappings."""
+
+        thing_id: str = field("Id.")
+        deep: Mapping[str, Mapping[str, int]] = field("Map of maps.", factory=dict)
+        rows: tuple[Mapping[str, int], ...] = field("List of maps.", default=())
+
+    try:
+        obj = Nested(thing_id="x", deep={"a": {"b": 1}}, rows=({"c": 2},))
+        info = clen_core.get_entity("tst_nested")
+        assert json_rows(clen_core.to_arrow([obj]), info) == [clen_core.to_json(obj)]
+    finally:
+        del _REGISTRY["tst_nested"]

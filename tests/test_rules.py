@@ -981,7 +981,7 @@ def test_att001_host_not_covered() -> None:
 
 def test_every_builtin_rule_is_tested() -> None:
     assert builtin_rule_ids() == COVERED
-    assert len(COVERED) == 24
+    assert len(COVERED) == 25
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -1038,7 +1038,7 @@ def test_report_to_json() -> None:
     ]
     report = validate(data)
     doc = json.loads(report.to_json())
-    assert set(doc) == {"ok", "records", "counts", "truncated", "findings"}
+    assert set(doc) == {"ok", "records", "rejected", "counts", "truncated", "findings"}
     assert doc["ok"] is False
     assert doc["truncated"] is False
     assert doc["records"] == {"programme": 1, "funded_action": 1, "activity": 1}
@@ -1136,7 +1136,7 @@ def test_registry_by_entity() -> None:
     ids = {r.id for r in rules(entity="activity")}
     assert {"ACT-001", "ACT-002", "ACT-003", "ACT-004"} <= ids
     any_entity = {r.id for r in rules() if r.entity is None}
-    assert any_entity == {"DUP-001", "REF-001", "CN-001", "CN-002"}
+    assert any_entity == {"DUP-001", "REF-001", "CN-001", "CN-002", "READ-001"}
     assert any_entity <= ids
     assert not any(i.startswith("LAB-") for i in ids)
     assert ids == {r.id for r in rules() if r.entity in (None, "activity")}
@@ -1478,3 +1478,34 @@ def test_validate_random_linked_objects(objs: list[Any]) -> None:
     assert [(f.rule, f.entity, f.key, f.row - 1000) for f in from_tables] == [
         (f.rule, f.entity, f.key, f.row) for f in report
     ]
+
+
+@covers("READ-001")
+def test_read001_rejected_rows_are_reported_once_per_row(tmp_path: Any) -> None:
+    from clen_core.records import Reject
+
+    report = Report(max_findings=2)
+    rejects = [
+        Reject("a.csv", 3, "action", "9", "must be ≤ 6"),
+        Reject("a.csv", 3, "theme", "", "must not be empty"),
+        Reject("a.csv", 5, None, "x,y", "wrong number of cells"),
+    ]
+    report.add_rejected_rows("activity", rejects, rows=4)  # 4 rows, 2 kept
+    assert report.rejected == {"activity": 4}
+    assert report.by_rule["READ-001"] == 4
+    assert report.by_severity[ERROR] == 4
+    assert not report.ok
+    first, second = report.findings
+    assert (first.rule, first.row, first.field, first.entity) == (
+        "READ-001",
+        3,
+        "action",
+        "activity",
+    )
+    assert first.message == "row rejected: action: must be ≤ 6; theme: must not be empty"
+    assert (second.row, second.field, second.message) == (
+        5,
+        None,
+        "row rejected: wrong number of cells",
+    )
+    assert validate([], only=["READ-001"]).total == 0  # tables never hold rejected rows

@@ -1,1 +1,440 @@
-"""clen_core's built-in csv format (a plugin: registered through the clen_core entry points)."""
+"""clen_core's built-in CSV format (a plugin: registered through the clen_core entry points).
+
+One file holds the records of one entity. The dialect, written and read:
+
+- **Encoding and layout**: UTF-8 (no byte-order mark written), comma separator,
+  ``"`` quoting (a ``"`` inside a quoted cell is doubled), ``\\n`` line ends.
+  The first row is the header: the entity's field names, in declaration
+  order, unquoted. Every record is one row, even when a quoted cell holds
+  line breaks.
+- **Quoting**: text cells (text, enum, list and mapping fields) are always
+  quoted; numbers, dates and booleans never are (nor decimals, unless the
+  field has more than 6 decimals: those are written as quoted text).
+- **Missing and empty**: a missing value (``None``) is an empty, unquoted
+  cell; the empty string is an empty quoted cell, ``""``.
+- **Values**: text as is; whole numbers in decimal digits (``-12``); floats
+  in the shortest form that reads back as the same float (``0.1``, ``100``,
+  ``-0``, ``1e-300``, ``1.7976931348623157e+308``); decimals as plain text
+  with the field's number of decimals (``950000000.00``); dates
+  ``YYYY-MM-DD``; booleans ``true`` / ``false``; enums their value
+  (``workshop``); lists and mappings as one compact JSON document in the
+  cell, dates and decimals in it as JSON strings (``["AT","DE"]``,
+  ``{"en":["ethanol"]}``).
+- **Spreadsheet safety** (always on): a text or enum cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a
+  ``'`` in front, so that a spreadsheet shows it as text instead of running
+  it as a formula (``=1+2`` is written ``'=1+2``). So is a cell that starts
+  with ``'`` followed by one of those characters or by another ``'``
+  (``'=x`` is written ``''=x``), which makes reading unambiguous: the
+  reader removes one leading ``'`` exactly when the cell starts with ``'``
+  followed by one of ``= + - @ ' tab CR``. Every string reads back exactly
+  as it was before writing. List and mapping cells start with ``[`` or ``{`` and are
+  never changed.
+
+Reading also accepts CRLF line ends, a UTF-8 byte-order mark, columns in
+any order, and optional fields left out (their columns absent). Numbers,
+dates and booleans are parsed by the entity's decoder (booleans also as
+``True``/``TRUE``/``1`` and ``False``/``FALSE``/``0``). The header must
+name each column once, name only fields of the entity, and include every
+required field; otherwise the file is refused (:class:`FormatError`), as is
+an empty file. Text that is not UTF-8, a row longer than the read block
+(1 MiB) or a quoted cell never closed stops the reading with a
+:class:`FormatError` naming the file (and the row and column when known).
+A row with more or fewer cells than the header is rejected on its own; the
+other rows are read.
+
+**Row numbers** (in rejects and findings): the header is row 1, the first
+record row 2, and each record counts one whatever the line breaks inside
+its quoted cells. Blank lines are skipped and not counted.
+
+Reading and writing stream: memory holds one Arrow batch (writing) or one
+block of about 1 MiB (reading), whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from clen_core.formats import Format, FormatError
+from clen_core.model.entity import EntityInfo
+from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
+from clen_core.plugins import hookimpl
+from clen_core.records import RawRecord, RowProblem, json_value
+
+__all__ = [
+    "BLOCK_SIZE",
+    "clen_detect_format",
+    "clen_register_formats",
+    "detect_csv",
+    "read_csv",
+    "write_csv",
+]
+
+BLOCK_SIZE = 1 << 20
+"""Bytes the reader parses at a time: bounds its memory (a row must fit in one block)."""
+
+_DANGER = "=+\\-@\\t\\r"
+_NEUTRALISE = f"^([{_DANGER}]|'[{_DANGER}'])"
+"""Cells that get a ``'`` in front when written."""
+_RESTORE = f"^'([{_DANGER}'])"
+"""Cells that lose their leading ``'`` when read."""
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def _is_text(f: FieldInfo) -> bool:
+    """Whether the field is written as a (neutralised) text cell: text or enum."""
+    return isinstance(f.shape, ScalarShape) and (f.shape.enum is not None or f.shape.py is str)
+
+
+def _plain_decimal(f: FieldInfo) -> bool:
+    """Whether Arrow writes this decimal field as plain text (it uses exponents otherwise)."""
+    return 0 <= f.spec.scale <= 6
+
+
+def _cell_type(f: FieldInfo, arrow_type: Any) -> Any:
+    """The Arrow type of the field's column as handed to the CSV writer."""
+    shape = f.shape
+    if not isinstance(shape, ScalarShape) or _is_text(f):
+        return pa.string()
+    if shape.py is Decimal and not _plain_decimal(f):
+        return pa.string()
+    return arrow_type
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _neutralise(texts: Any) -> Any:
+    """Put a ``'`` in front of every cell a spreadsheet would take for a formula (vectorised)."""
+    return pc.replace_substring_regex(
+        texts, pattern=_NEUTRALISE, replacement="'\\1", max_replacements=1
+    )
+
+
+def _restore(texts: Any) -> Any:
+    """Undo :func:`_neutralise` (vectorised)."""
+    return pc.replace_substring_regex(
+        texts, pattern=_RESTORE, replacement="\\1", max_replacements=1
+    )
+
+
+def _json_ready(shape: Shape, value: Any) -> Any:
+    """An Arrow Python value of ``shape`` in JSON-ready form (maps arrive as key/value pairs)."""
+    if isinstance(shape, MapShape):
+        return {str(k): _json_ready(shape.value, v) for k, v in value}
+    if isinstance(shape, ListShape):
+        return [_json_ready(shape.item, v) for v in value]
+    return json_value(value)
+
+
+def _json_cells(shape: Shape, column: Any) -> Any:
+    """A nested column as text cells, each one compact JSON document (``None`` stays null)."""
+    cells = [
+        None
+        if v is None
+        else json.dumps(
+            _json_ready(shape, v), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+        for v in column.to_pylist()
+    ]
+    return pa.array(cells, type=pa.string())
+
+
+def _decimal_cells(column: Any) -> Any:
+    return pa.array(
+        [None if v is None else format(v, "f") for v in column.to_pylist()], type=pa.string()
+    )
+
+
+def _encode(batch: Any, info: EntityInfo, schema: Any) -> Any:
+    """A batch in the entity's Arrow schema as the batch the CSV writer gets."""
+    names = batch.schema.names
+    columns = []
+    for f in info.fields:
+        if f.name not in names:
+            raise ValueError(f"batch of {info.name} has no column {f.name!r}")
+        column = batch.column(f.name)
+        if _is_text(f):
+            column = _neutralise(pc.cast(column, pa.string()))
+        elif not isinstance(f.shape, ScalarShape):
+            column = _json_cells(f.shape, column)
+        elif f.shape.py is Decimal and not _plain_decimal(f):
+            column = _decimal_cells(column)
+        elif not column.type.equals(schema.field(f.name).type):
+            column = column.cast(schema.field(f.name).type)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def write_csv(sink: IO[bytes], info: EntityInfo, batches: Iterable[Any]) -> None:
+    """Write batches of ``info``'s Arrow schema as clen_core CSV, one batch at a time.
+
+    The header is written even when there is no batch.
+    """
+    from clen_core.schema.arrow import arrow_schema
+
+    entity_schema = arrow_schema(info)
+    schema = pa.schema(
+        [
+            pa.field(f.name, _cell_type(f, entity_schema.field(f.name).type), nullable=True)
+            for f in info.fields
+        ]
+    )
+    sink.write((",".join(info.field_names) + "\n").encode())
+    writer = pacsv.CSVWriter(
+        sink,
+        schema,
+        write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    try:
+        for batch in batches:
+            if batch.num_rows:
+                writer.write_batch(_encode(batch, info, schema))
+    finally:
+        writer.close()
+
+
+# --------------------------------------------------------------------------- reading
+
+_ROW = re.compile(r"Row #(\d+)")
+_COLUMN = re.compile(r"In CSV column #(\d+)")
+
+
+def _options(info: EntityInfo, handler: Any) -> tuple[Any, Any, Any]:
+    read_options = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE)
+    parse_options = pacsv.ParseOptions(
+        delimiter=",",
+        quote_char='"',
+        double_quote=True,
+        escape_char=False,
+        newlines_in_values=True,
+        ignore_empty_lines=True,
+        invalid_row_handler=handler,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in info.field_names},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+    return read_options, parse_options, convert_options
+
+
+def _arrow_error(path: str, exc: BaseException, names: list[str] | None = None) -> FormatError:
+    """A pyarrow failure as a FormatError naming the file (and row and column when known)."""
+    text = str(exc)
+    row_match = _ROW.search(text)
+    row = int(row_match.group(1)) if row_match else None
+    column = _COLUMN.search(text)
+    field = None
+    if column and names is not None and int(column.group(1)) < len(names):
+        field = names[int(column.group(1))]
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text:
+        return FormatError(path, "not valid UTF-8 text", row=row, field=field)
+    if "straddling" in text:
+        message = (
+            f"a row is longer than the read block ({BLOCK_SIZE} bytes), "
+            "or a quoted cell is never closed"
+        )
+        return FormatError(path, message, row=row, field=field)
+    detail = text.split(": ", 1)[1] if text.startswith("CSV parse error: ") else text
+    return FormatError(path, f"cannot read as CSV: {detail}", row=row, field=field)
+
+
+def _header_names(source: IO[bytes]) -> list[str] | None:
+    """The header's column names read directly from the file (to name a column in an error)."""
+    try:
+        source.seek(0)
+        head = source.read(BLOCK_SIZE).removeprefix(codecs.BOM_UTF8)
+        line = head.splitlines()[0].decode("utf-8") if head else ""
+        return next(csv.reader([line]), None)
+    except (OSError, ValueError, IndexError, csv.Error):
+        return None
+
+
+def _open(source: IO[bytes], info: EntityInfo, path: str, handler: Any) -> tuple[Any, list[str]]:
+    """A pyarrow streaming CSV reader on ``source`` and the names in its header."""
+    options = _options(info, handler)
+    try:
+        reader = pacsv.open_csv(
+            source, read_options=options[0], parse_options=options[1], convert_options=options[2]
+        )
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        if "Empty CSV file" not in str(exc):
+            # pyarrow converts the first block on opening: its errors come here.
+            raise _arrow_error(path, exc, _header_names(source)) from None
+        reader = _open_bare_header(source, path, options)
+    try:
+        names = list(reader.schema.names)
+    except UnicodeDecodeError:
+        raise FormatError(path, "the header row is not valid UTF-8 text", row=1) from None
+    return reader, names
+
+
+def _open_bare_header(source: IO[bytes], path: str, options: tuple[Any, Any, Any]) -> Any:
+    """pyarrow refuses a file without any line end; that may still be a bare header row."""
+    try:
+        source.seek(0)
+        head = source.read(BLOCK_SIZE + 1)
+    except (OSError, io.UnsupportedOperation):
+        head = b""
+    if not head.removeprefix(codecs.BOM_UTF8).strip():
+        raise FormatError(path, "empty file: a CSV file starts with a header row of field names")
+    if len(head) > BLOCK_SIZE or b"\n" in head or b"\r" in head:
+        raise FormatError(path, "no header row of field names found")
+    try:
+        return pacsv.open_csv(
+            io.BytesIO(head + b"\n"),
+            read_options=options[0],
+            parse_options=options[1],
+            convert_options=options[2],
+        )
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        raise _arrow_error(path, exc) from None
+
+
+def _check_header(names: list[str], info: EntityInfo, path: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise FormatError(
+                path, f"column {name!r} appears more than once in the header", row=1, field=name
+            )
+        seen.add(name)
+    unknown = [n for n in names if n not in info.field_names]
+    if unknown:
+        listed = ", ".join(repr(n) for n in unknown)
+        raise FormatError(
+            path,
+            f"unknown column(s) {listed}: not field(s) of {info.name} "
+            f"(its fields: {', '.join(info.field_names)})",
+            row=1,
+            field=unknown[0],
+        )
+    missing = [f.name for f in info.fields if f.is_required and f.name not in seen]
+    if missing:
+        raise FormatError(
+            path,
+            f"required column(s) {', '.join(repr(n) for n in missing)} missing from the header",
+            row=1,
+            field=missing[0],
+        )
+
+
+def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
+    """The records of ``info`` in a clen_core CSV file, streaming, with their row numbers.
+
+    Values are text or ``None`` (the ``text`` flavour), spreadsheet neutralisation
+    undone, for the columns present only.
+    """
+    problems: deque[tuple[int, RowProblem]] = deque()
+
+    def on_invalid_row(row: Any) -> str:
+        number = int(row.number) if row.number is not None else -1
+        reason = (
+            f"expected {row.expected_columns} cells (one per header column), "
+            f"found {row.actual_columns}"
+        )
+        problems.append((number, RowProblem(max(number, 0), reason, row.text)))
+        return "skip"
+
+    reader, names = _open(source, info, path, on_invalid_row)
+    _check_header(names, info, path)
+    text_columns = {f.name for f in info.fields if _is_text(f)}
+    row = 1  # the header
+
+    def pending(upto: int | None) -> Iterator[RowProblem]:
+        """The problems of rows before ``upto`` (or all), numbering them as they come."""
+        nonlocal row
+        while problems and (upto is None or problems[0][0] <= row + 1):
+            number, problem = problems.popleft()
+            if number < 0:  # pyarrow did not know: the next row
+                number = row + 1
+                problem = RowProblem(number, problem.reason, problem.text)
+            row = max(row, number)
+            yield problem
+
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowException, UnicodeDecodeError) as exc:
+            yield from pending(None)
+            raise _arrow_error(path, exc, names) from None
+        columns = [
+            (_restore(batch.column(i)) if name in text_columns else batch.column(i)).to_pylist()
+            for i, name in enumerate(names)
+        ]
+        for values in zip(*columns, strict=True):
+            if problems:
+                yield from pending(row + 1)
+            row += 1
+            yield RawRecord(row, dict(zip(names, values, strict=True)))
+    yield from pending(None)
+
+
+# --------------------------------------------------------------------------- detection
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def detect_csv(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) starts with a header row of field names."""
+    text = head.removeprefix(codecs.BOM_UTF8)
+    if not text or text.lstrip()[:1] in (b"{", b"[") or text.startswith(b"PAR1"):
+        return False
+    end = min((i for i in (text.find(b"\n"), text.find(b"\r")) if i >= 0), default=-1)
+    if end < 0:
+        if len(head) >= 4096:  # a line too long to judge: maybe not the whole file
+            return False
+        end = len(text)
+    try:
+        line = text[:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    try:
+        cells = next(csv.reader([line], strict=True), [])
+    except csv.Error:
+        return False
+    return (
+        len(cells) >= 2 and len(set(cells)) == len(cells) and all(_NAME.fullmatch(c) for c in cells)
+    )
+
+
+@hookimpl
+def clen_detect_format(path: str, head: bytes) -> str | None:
+    """``"csv"`` when the file starts with a header row of (at least two) field names."""
+    return "csv" if detect_csv(head) else None
+
+
+@hookimpl
+def clen_register_formats(register: Callable[[Format], None]) -> None:
+    """Register the ``csv`` format."""
+    register(
+        Format(
+            name="csv",
+            extensions=(".csv",),
+            description=(
+                "CSV: UTF-8, header of field names, lists and mappings as JSON in the cell, "
+                "safe to open in a spreadsheet"
+            ),
+            flavour="text",
+            read=read_csv,
+            write=write_csv,
+        )
+    )

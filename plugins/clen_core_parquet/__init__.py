@@ -1,1 +1,306 @@
-"""clen_core's built-in parquet format (a plugin: registered through the clen_core entry points)."""
+"""clen_core's built-in Parquet format, written as a third-party plugin would be.
+
+It registers through the ``clen_core`` entry-point group like any other
+plugin and uses only clen_core's public API.
+
+Layout of a clen_core Parquet file
+----------------------------------
+
+- **One entity per file.** The columns are the entity's fields, in
+  declaration order, with the types of :func:`clen_core.arrow_schema`:
+  ``str`` → ``string``, ``int`` → ``int64``, ``float`` → ``double``,
+  ``bool`` → ``boolean``, ``Decimal`` → ``decimal(18, 2)`` (the field's
+  precision and scale), ``date`` → ``date`` (``date32``), enums →
+  dictionary-encoded strings (the enum's values), lists → Parquet ``LIST``
+  (``list<element>``), mappings → Parquet ``MAP`` (``key_value`` groups with
+  string keys). Optional fields are ``optional`` (nullable) columns, required
+  fields ``required``; list items and map values are never null. An empty
+  string and a missing value (null) stay different.
+- **Metadata.** The file's key-value metadata holds the entity's Arrow schema
+  (``ARROW:schema``, so Arrow readers get the exact types back, dictionary
+  encoding of enums included) and the schema's metadata:
+  ``clen_core.entity`` (entity name), ``clen_core.schema_version``,
+  ``clen_core.version`` (library version that wrote it), ``clen_core.key``
+  (key field(s), comma-separated) and ``description``. Each column carries
+  its field's ``description`` (and ``unit``, ``code``, ``key_code``, ``ref``
+  when declared) as Arrow field metadata.
+- **Compression and row groups.** Columns are compressed with zstd. Each
+  batch the writer receives becomes one row group (``batch_rows``, 10,000
+  rows by default), so writing streams with bounded memory and readers can
+  skip or parallelise by row group. Writing nothing gives a valid file with
+  the schema and no row group.
+- **Rows.** Row numbers in rejects and findings are 1-based positions in the
+  file, counted across row groups (there is no header row).
+
+Reading checks the file before any row: it must be a Parquet file with an
+intact footer; its ``clen_core.entity`` metadata, when present, must name the
+entity being read; every column must be a field of the entity; every
+required field must have a column (an optional field's column may be
+missing: its values are then missing); and every column's type must convert
+to the field's type without loss. Accepted besides the exact type: any
+string type or dictionary of strings for text and enum fields; narrower
+integers for ``int`` (not ``uint64``); floats and integers of up to 32 bits
+for ``float``; narrower decimals and small integers for ``Decimal``;
+``date64`` for dates; the same rules inside lists and maps; and all-null
+columns. So files written by other tools (plain pyarrow, Polars and DuckDB
+are tested) read fine when their types fit. Any failure of these checks is a
+:class:`clen_core.formats.FormatError` naming the file (and the field, with
+the file's type and the expected one). Values that fit the type but not the
+field (a negative count, an unknown country code, an unknown enum value) are
+not file errors: those rows become rejects naming file, row and field, and
+the good rows are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from clen_core import arrow_schema, hookimpl
+from clen_core.formats import Format, FormatError
+from clen_core.model import EntityInfo
+from clen_core.records import RawRecord, RowProblem
+
+__all__ = [
+    "PARQUET",
+    "clen_detect_format",
+    "clen_register_formats",
+    "fits",
+    "read",
+    "write",
+]
+
+COMPRESSION = "zstd"
+"""Compression codec of every column."""
+READ_BATCH_ROWS = 10_000
+"""Rows per batch when reading: memory stays bounded by this and the row group size."""
+MAGIC = b"PAR1"
+"""First (and last) four bytes of every Parquet file."""
+
+_INT_DIGITS = {8: 3, 16: 5, 32: 10, 64: 19}
+"""Decimal digits an integer of that many bits may need."""
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]) -> None:
+    """Write batches of ``entity`` as Parquet: zstd, one row group per batch, schema metadata."""
+    schema = arrow_schema(entity)
+    # The context manager closes the writer (footer) even on error, while the sink is
+    # still open; clen_core's atomic file then discards the partial file.
+    with pq.ParquetWriter(sink, schema, compression=COMPRESSION) as writer:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            if not batch.schema.equals(schema):
+                batch = _conform(batch, schema)
+            writer.write_batch(batch, row_group_size=batch.num_rows)
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A batch with the columns of ``schema``, in its order and types."""
+    columns = []
+    for field in schema:
+        if field.name not in batch.schema.names:
+            raise ValueError(f"batch has no column {field.name!r}")
+        column = batch.column(field.name)
+        columns.append(column if column.type.equals(field.type) else column.cast(field.type))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _is_text(t: pa.DataType) -> bool:
+    is_view = getattr(pa.types, "is_string_view", None)
+    return bool(
+        pa.types.is_string(t) or pa.types.is_large_string(t) or (is_view is not None and is_view(t))
+    )
+
+
+def _int_digits(t: pa.DataType) -> int | None:
+    """Decimal digits needed by an integer type (``None`` if not an integer)."""
+    if not pa.types.is_integer(t):
+        return None
+    digits = _INT_DIGITS[t.bit_width]
+    return digits + 1 if pa.types.is_unsigned_integer(t) and t.bit_width == 64 else digits
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t))
+
+
+def fits(got: pa.DataType, want: pa.DataType) -> bool:
+    """Whether values of type ``got`` convert to ``want`` without loss, whatever they are."""
+    if got.equals(want) or pa.types.is_null(got):
+        return True
+    if pa.types.is_dictionary(want) or _is_text(want):
+        return _is_text(got) or (pa.types.is_dictionary(got) and _is_text(got.value_type))
+    if pa.types.is_integer(want):
+        # Every integer type but uint64 fits in int64.
+        return bool(
+            pa.types.is_integer(got) and (pa.types.is_signed_integer(got) or got.bit_width < 64)
+        )
+    if pa.types.is_floating(want):
+        return bool(pa.types.is_floating(got) or (pa.types.is_integer(got) and got.bit_width <= 32))
+    if pa.types.is_decimal(want):
+        room = want.precision - want.scale
+        if pa.types.is_decimal(got):
+            return bool(got.scale <= want.scale and got.precision - got.scale <= room)
+        digits = _int_digits(got)
+        return digits is not None and digits <= room
+    if pa.types.is_date32(want):
+        return bool(pa.types.is_date(got))
+    if pa.types.is_list(want):
+        return _is_list(got) and fits(got.value_type, want.value_type)
+    if pa.types.is_map(want):
+        return (
+            pa.types.is_map(got)
+            and fits(got.key_type, want.key_type)
+            and fits(got.item_type, want.item_type)
+        )
+    return False
+
+
+def _open(source: IO[bytes], path: str) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise FormatError(
+            path, f"not a Parquet file, or its footer is damaged or cut off ({exc})"
+        ) from None
+
+
+def _target(pf: pq.ParquetFile, entity: EntityInfo, path: str) -> pa.Schema:
+    """The entity's schema for the file's columns, after checking they fit the entity."""
+    got = pf.schema_arrow
+    other = (got.metadata or {}).get(b"clen_core.entity")
+    if other is not None and other.decode("utf-8", "replace") != entity.name:
+        raise FormatError(
+            path,
+            f"the file holds {other.decode('utf-8', 'replace')!r} records "
+            f"(its clen_core.entity metadata), not {entity.name!r}",
+        )
+    names = got.names
+    unknown = [n for n in names if n not in entity.field_names]
+    if unknown:
+        raise FormatError(
+            path,
+            f"column(s) {', '.join(map(repr, unknown))} are not fields of {entity.name} "
+            f"(fields: {', '.join(entity.field_names)})",
+            field=", ".join(unknown),
+        )
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise FormatError(path, "column(s) present twice", field=", ".join(twice))
+    missing = [f.name for f in entity.fields if f.is_required and f.name not in names]
+    if missing:
+        raise FormatError(
+            path,
+            f"required column(s) of {entity.name} missing: {', '.join(missing)}",
+            field=", ".join(missing),
+        )
+    expected = arrow_schema(entity)
+    fields = []
+    for name in names:
+        have, want = got.field(name).type, expected.field(name)
+        if not fits(have, want.type):
+            raise FormatError(
+                path,
+                f"column type {have} cannot be read as {want.type} "
+                f"(the type of {entity.name}.{name}) without loss",
+                field=name,
+            )
+        fields.append(want)
+    return pa.schema(fields, metadata=expected.metadata)
+
+
+def _cast(batch: pa.RecordBatch, target: pa.Schema, path: str, first_row: int) -> pa.RecordBatch:
+    if batch.schema.equals(target):
+        return batch
+    columns = []
+    for column, field in zip(batch.columns, target, strict=True):
+        if column.type.equals(field.type):
+            columns.append(column)
+            continue
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            if pa.types.is_dictionary(field.type):
+                # E.g. more distinct (bad) values than the index type holds: plain text
+                # gives the same values; the decoder rejects those not in the enum.
+                columns.append(column.cast(field.type.value_type))
+                continue
+            raise FormatError(
+                path,
+                f"column of type {column.type} cannot be read as {field.type} ({exc})",
+                row=first_row,
+                field=field.name,
+            ) from None
+    return pa.RecordBatch.from_arrays(columns, names=target.names)
+
+
+def _pylist(column: pa.Array) -> list[Any]:
+    """``column.to_pylist()``, faster for the few distinct values of enums and dates."""
+    if pa.types.is_date32(column.type):
+        column = column.dictionary_encode()
+    if not pa.types.is_dictionary(column.type):
+        return list(column.to_pylist())
+    # Convert each distinct value once; index -1 (a null) picks the None at the end.
+    values = [*column.dictionary.to_pylist(), None]
+    return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
+
+
+def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
+    """The rows of a Parquet file of ``entity``, batch by batch (see the module docs)."""
+    pf = _open(source, path)
+    try:
+        target = _target(pf, entity, path)
+        row = 0
+        batches = pf.iter_batches(batch_size=READ_BATCH_ROWS)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                raise FormatError(
+                    path, f"damaged data after row {row} ({exc})", row=row + 1
+                ) from None
+            if batch is None:
+                break
+            batch = _cast(batch, target, path, row + 1)
+            names = batch.schema.names
+            for values in zip(*map(_pylist, batch.columns), strict=True):
+                row += 1
+                yield RawRecord(row, dict(zip(names, values, strict=True)))
+    finally:
+        pf.close()
+
+
+# --------------------------------------------------------------------------- the plugin
+
+PARQUET = Format(
+    name="parquet",
+    extensions=(".parquet", ".pq"),
+    description="Apache Parquet: zstd, a row group per batch, the entity's schema as metadata",
+    flavour="python",
+    read=read,
+    write=write,
+)
+"""The format this plugin registers."""
+
+
+@hookimpl
+def clen_register_formats(register: Callable[[Format], None]) -> None:
+    """Register the Parquet format."""
+    register(PARQUET)
+
+
+@hookimpl
+def clen_detect_format(path: str, head: bytes) -> str | None:
+    """``parquet`` for a file that starts with Parquet's magic bytes ``PAR1``."""
+    return "parquet" if head.startswith(MAGIC) else None

@@ -306,12 +306,21 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def _json_column(shape: Shape, values: list[Any]) -> list[Any]:
+def _json_shaped(shape: Shape, value: Any) -> Any:
+    # Arrow gives maps as (key, value) pairs at every depth; JSON wants objects.
+    if value is None:
+        return None
     if isinstance(shape, MapShape):
-        return [None if v is None else json_value(dict(v)) for v in values]
-    if isinstance(shape, ListShape) or shape.py in (Decimal, dt.date):
-        return [json_value(v) for v in values]
-    return values
+        return {str(k): _json_shaped(shape.value, v) for k, v in value}
+    if isinstance(shape, ListShape):
+        return [_json_shaped(shape.item, v) for v in value]
+    return json_value(value)
+
+
+def _json_column(shape: Shape, values: list[Any]) -> list[Any]:
+    if isinstance(shape, ScalarShape) and shape.py not in (Decimal, dt.date):
+        return values  # already JSON-ready: skip the per-value call
+    return [_json_shaped(shape, v) for v in values]
 
 
 def json_rows(batch: pa.RecordBatch | pa.Table, info: EntityInfo) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from clen_core.model.entity import get_entity
 from clen_core.model.fields import ListShape, ScalarShape
 from clen_core.rules.engine import Context
 from clen_core.rules.registry import rule
-from clen_core.rules.report import Severity
+from clen_core.rules.report import READ_RULE, Severity
 
 __all__: list[str] = []
 
@@ -62,6 +62,12 @@ def _differs(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa
 
 
 # --------------------------------------------------------------------------- any entity
+
+
+@rule(READ_RULE, ERROR, None, "A row does not fit its entity (type, invariant, unreadable).")
+def rejected_rows(ctx: Context) -> None:
+    """Reported by the readers, not computed here: a row that does not fit never becomes a
+    record, so tables hold none. Registered for its stable ID and its line in the docs."""
 
 
 @rule("DUP-001", ERROR, None, "Two or more records of an entity share a key.")

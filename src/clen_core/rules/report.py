@@ -5,12 +5,18 @@ from __future__ import annotations
 import enum
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-__all__ = ["Finding", "Report", "Severity"]
+if TYPE_CHECKING:
+    from clen_core.records import Reject
+
+__all__ = ["READ_RULE", "Finding", "Report", "Severity"]
+
+READ_RULE = "READ-001"
+"""Rule ID of a row rejected when read (it does not fit its entity)."""
 
 
 class Severity(enum.StrEnum):
@@ -83,6 +89,25 @@ class Report:
     """Number of findings per severity (all of them, kept or not)."""
     records: dict[str, int] = attrs.field(factory=dict)
     """Number of records validated per entity."""
+    rejected: dict[str, int] = attrs.field(factory=dict)
+    """Rows rejected per entity while reading (not in ``records``; see rule ``READ-001``)."""
+
+    def add_rejected_rows(self, entity: str, rejects: Sequence[Reject], rows: int) -> None:
+        """Report rows that were rejected when read: one ``READ-001`` error per row.
+
+        ``rejects`` are the rejects kept (one per bad field, grouped here by row);
+        ``rows`` is how many rows were rejected in all, kept or not.
+        """
+        by_row: dict[tuple[str, int], list[Reject]] = {}
+        for r in rejects:
+            by_row.setdefault((r.file, r.row), []).append(r)
+        self.rejected[entity] = self.rejected.get(entity, 0) + rows
+        for (_, row), problems in by_row.items():
+            first = problems[0]
+            message = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
+            self.add(Finding(READ_RULE, Severity.ERROR, entity, None, row, first.field,
+                             first.value, f"row rejected: {message}"))  # fmt: skip
+        self.count(READ_RULE, Severity.ERROR, max(rows - len(by_row), 0))
 
     def add(self, finding: Finding) -> None:
         """Count a finding, and keep it while under the cap."""
@@ -136,6 +161,7 @@ class Report:
         return {
             "ok": self.ok,
             "records": dict(self.records),
+            "rejected": dict(self.rejected),
             "counts": {
                 "total": self.total,
                 "by_severity": {s.value: self.by_severity[s] for s in Severity},
