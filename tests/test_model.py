@@ -23,6 +23,7 @@ from clen_core.model import entities, get_entity
 D = dt.date
 
 ENTITY_CLASSES = {
+    "member_state": "MemberState",
     "laboratory": "Laboratory",
     "action": "Action",
     "project_group": "ProjectGroup",
@@ -219,6 +220,11 @@ def test_reference_dataset_builds_and_has_every_entity() -> None:
     ds = reference_dataset()
     assert set(ds.counts()) == set(ENTITY_CLASSES)
     assert len(ds["action"]) == 6
+    # The Member States of the data and of the country code system are one fact.
+    from clen_core.codes.country import EU_MEMBER_STATES
+
+    assert set(ds["member_state"]) == EU_MEMBER_STATES
+    assert ds.get("member_state", "GR").eu_code == "EL"
 
 
 def test_subpackages_are_not_shadowed_by_functions() -> None:

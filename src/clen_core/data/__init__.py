@@ -1,6 +1,7 @@
 """The embedded reference dataset, built from public facts (``domain.md`` and the seeds).
 
-Facts taken as published: the six actions and their coordinators, the
+Facts taken as published: the 27 Member States (with the year each joined),
+the six actions and their coordinators, the
 activities of the Commission's Action 5 listing, the strategy's objectives,
 the Customs programme (EUR 950 million, 2021–2027, DG TAXUD), the partner
 organisations and the attaché posts. Illustrative, and marked so in the
@@ -39,6 +40,7 @@ from clen_core.model import (
     LabKind,
     Laboratory,
     LabStatus,
+    MemberState,
     Method,
     MethodSource,
     MethodStatus,
@@ -58,6 +60,19 @@ from clen_core.model import (
 __all__ = ["reference_dataset"]
 
 _D = dt.date
+
+# The 27 Member States and the year each joined (founders: the EEC's 1958).
+_MEMBER_STATES = [
+    ("AT", "Austria", 1995), ("BE", "Belgium", 1958), ("BG", "Bulgaria", 2007),
+    ("CY", "Cyprus", 2004), ("CZ", "Czechia", 2004), ("DE", "Germany", 1958),
+    ("DK", "Denmark", 1973), ("EE", "Estonia", 2004), ("ES", "Spain", 1986),
+    ("FI", "Finland", 1995), ("FR", "France", 1958), ("GR", "Greece", 1981),
+    ("HR", "Croatia", 2013), ("HU", "Hungary", 2004), ("IE", "Ireland", 1973),
+    ("IT", "Italy", 1958), ("LT", "Lithuania", 2004), ("LU", "Luxembourg", 1958),
+    ("LV", "Latvia", 2004), ("MT", "Malta", 2004), ("NL", "Netherlands", 1958),
+    ("PL", "Poland", 2004), ("PT", "Portugal", 1986), ("RO", "Romania", 2007),
+    ("SE", "Sweden", 1995), ("SI", "Slovenia", 2004), ("SK", "Slovakia", 2004),
+]  # fmt: skip
 
 _ACTIONS = [
     (1, "ILIADe — database of analytical methods", "Italy", "IT"),
@@ -378,6 +393,10 @@ def _cooperation() -> list[object]:
 
 def reference_dataset() -> Dataset:
     """The embedded reference dataset: every entity, public facts plus a realistic sample."""
+    member_states = [
+        MemberState(country=c, name=name, joined=year, eu_code="EL" if c == "GR" else None)
+        for c, name, year in _MEMBER_STATES
+    ]
     actions = [
         Action(number=n, name=name, coordinator=coord, coordinator_country=cc)
         for n, name, coord, cc in _ACTIONS
@@ -388,6 +407,7 @@ def reference_dataset() -> Dataset:
     ]
     return Dataset(
         [
+            *member_states,
             *actions,
             *_laboratories(),
             *groups,

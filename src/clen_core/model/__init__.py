@@ -13,7 +13,14 @@ from clen_core.model.entity import (
     register_entity,
 )
 from clen_core.model.fields import FieldInfo, Spec, field
-from clen_core.model.network import Action, LabKind, LabStatus, Laboratory, ProjectGroup
+from clen_core.model.network import (
+    Action,
+    LabKind,
+    LabStatus,
+    Laboratory,
+    MemberState,
+    ProjectGroup,
+)
 from clen_core.model.activities import Activity, ActivityKind
 from clen_core.model.science import (
     AnalysisResult,
@@ -48,6 +55,7 @@ __all__ = [
     "LabKind",
     "LabStatus",
     "Laboratory",
+    "MemberState",
     "Method",
     "MethodSource",
     "MethodStatus",

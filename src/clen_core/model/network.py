@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from clen_core.model.entity import entity
 from clen_core.model.fields import field
 
-__all__ = ["Action", "LabKind", "LabStatus", "Laboratory", "ProjectGroup"]
+__all__ = ["Action", "LabKind", "LabStatus", "Laboratory", "MemberState", "ProjectGroup"]
 
 
 class LabKind(enum.StrEnum):
@@ -22,6 +22,20 @@ class LabStatus(enum.StrEnum):
     MEMBER = "member"
     THIRD_COUNTRY = "third_country"
     OBSERVER = "observer"
+
+
+@entity("member_state", key="country")
+class MemberState:
+    """An EU Member State: its customs laboratories form the network."""
+
+    country: str = field(
+        "ISO 3166-1 alpha-2 code (Greece is GR; EU texts write EL).", code="country"
+    )
+    name: str = field("Short name in English.", max_length=100)
+    joined: int = field("Year it joined the EU (or its predecessors).", ge=1958, le=2100)
+    eu_code: str | None = field(
+        "Code EU texts use when it differs from ISO (EL for Greece).", max_length=2, default=None
+    )
 
 
 @entity("laboratory", key="lab_id")
