@@ -23,7 +23,16 @@ from hypothesis import strategies as st
 import clen_core
 from clen_core.data import reference_dataset
 from clen_core.formats import FormatError, format_for_path, get_format
-from clen_core.model import Activity, ActivityKind, Dataset, Programme, entities, get_entity
+from clen_core.model import (
+    Activity,
+    ActivityKind,
+    Dataset,
+    Programme,
+    entities,
+    get_entity,
+)
+from clen_core.model import entity as declare_entity
+from clen_core.model import field as declare_field
 from clen_core.testing import from_entity
 
 ENTITY_NAMES = [e.name for e in entities()]
@@ -569,3 +578,39 @@ def test_writing_and_reading_stream_in_bounded_memory(tmp_path: Path) -> None:
         assert big <= 3 * max(s, 1 << 20), (small, large)
         assert big < 64 << 20, (small, large)
     assert elapsed < 60, elapsed
+
+
+class _Colour(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@declare_entity("tst_colours", key="cid", register=False)
+class _Colours:
+    """A plugin entity with a list of enum values."""
+
+    cid: str = declare_field("Id.")
+    colours: tuple[_Colour, ...] = declare_field("Colours.", default=())
+
+
+class _ColoursPlugin:
+    @clen_core.hookimpl
+    def clen_register_entities(self, register: Any) -> None:
+        register(_Colours)
+
+
+def test_list_of_enum_reads_across_row_groups(tmp_path: Path) -> None:
+    # pyarrow cannot build a batch of nested dictionaries spanning two row groups.
+    from clen_core.plugins import register_plugin, unregister_plugin
+
+    register_plugin(_ColoursPlugin(), "colours")
+    try:
+        objs = [
+            _Colours(cid=str(i), colours=(_Colour.RED, _Colour.BLUE)[: i % 3])
+            for i in range(25_000)
+        ]
+        clen_core.write(objs, tmp_path / "c.parquet", batch_rows=7_000)
+        assert pq.ParquetFile(tmp_path / "c.parquet").num_row_groups == 4
+        assert list(clen_core.read(tmp_path / "c.parquet", entity="tst_colours")) == objs
+    finally:
+        unregister_plugin("colours")

@@ -1,1 +1,782 @@
-"""clen_core's built-in json format (a plugin: registered through the clen_core entry points)."""
+"""clen_core's built-in JSON and JSON Lines formats, written as a third-party plugin would be.
+
+It registers through the ``clen_core`` entry-point group like any other
+plugin and uses only clen_core's public API. Two formats:
+
+- ``json`` (``.json``): one JSON document, of one entity or of a whole dataset;
+- ``jsonl`` (``.jsonl``, ``.ndjson``): JSON Lines, one record per line, one entity.
+
+Records
+-------
+
+Every record is the entity object's JSON form, exactly as
+:func:`clen_core.to_json` gives it, and valid against
+:func:`clen_core.json_schema` of its entity: an object with every field of the
+entity (a missing value is ``null``; an empty string stays ``""``); dates as
+ISO text (``"2024-05-31"``); decimals (money) as exact text with their scale
+(``"1250.00"``); enums as their values; floats as JSON numbers written with
+Python's shortest round-trip form (``0.1``, ``-0.0``, ``5e-324``), so they read
+back to the same float; lists as arrays and mappings as objects. Text is
+UTF-8, written as is (not ``\\u`` escaped), except the characters U+0085,
+U+2028 and U+2029, escaped so that no line reader splits a record (JSON
+escapes the control characters anyway).
+
+The header
+----------
+
+Our writers put first, on the first line, a header that carries what
+Parquet metadata carries (shown here wrapped)::
+
+    {"format": "entity", "entity": "activity", "schema_version": 1,
+     "library_version": "0.1.0", "key": ["activity_id"],
+     "fields": {"activity_id": "<the field's description>", ...}}
+
+``format`` is ``"entity"`` (one entity) or ``"dataset"`` (a JSON dataset
+document, below); ``entity`` is the entity's name and ``schema_version`` its
+schema version, both checked on reading (another entity or another schema
+version is an error); ``library_version`` is the clen_core version that wrote
+the file; ``key`` the key field(s); ``fields`` every field's description, in
+declaration order. Readers need only ``format``; the header is optional for
+files written by others.
+
+JSON document of one entity (``.json``)
+---------------------------------------
+
+An object with the header under ``"clen_core"`` and the records, in order,
+under ``"records"``; our writer puts one record a line::
+
+    {"clen_core": {"format": "entity", "entity": "activity", ...},
+    "records": [
+    {"activity_id": "ACT-2024-001", "action": 5, ...},
+    {"activity_id": "ACT-2024-002", "action": 5, ...}
+    ]}
+
+A bare JSON array of records (``[{...}, {...}]``) and a document without the
+``"clen_core"`` header read too; records written by others may leave out
+optional fields and give the fields in any order. Other keys at the top level
+are an error.
+
+JSON dataset document (``.json``)
+---------------------------------
+
+All the entities of a :class:`clen_core.Dataset` in one document, written by
+``clen_core.write(dataset, "x.json")`` and read by
+``clen_core.read_dataset("x.json")``: the records of each entity in an array
+under ``"entities"``, keyed by entity name::
+
+    {"clen_core": {"format": "dataset", "library_version": "0.1.0", "entities": {...}},
+    "entities": {
+    "activity": [
+    {"activity_id": "ACT-2024-001", ...},
+    {"activity_id": "ACT-2024-002", ...}
+    ],
+    "laboratory": [
+    {"lab_id": "...", ...}
+    ]
+    }}
+
+The header's ``entities`` names each entity of the document with its schema
+version, in the order of the arrays: ``{"activity": {"schema_version": 1},
+"laboratory": {"schema_version": 1}}``. Reading a dataset document with
+``clen_core.read`` (or an entity document or bare array with
+``clen_core.read_dataset``) is an error that says which to use.
+
+JSON Lines (``.jsonl``, ``.ndjson``)
+------------------------------------
+
+One JSON object a line (UTF-8, lines ending in ``\\n``; ``\\r\\n`` reads too).
+The first line may be the header, as ``{"clen_core": {...}}`` (our writer
+always writes it); every other line is one record. Blank lines are skipped::
+
+    {"clen_core": {"format": "entity", "entity": "activity", ...}}
+    {"activity_id": "ACT-2024-001", "action": 5, ...}
+    {"activity_id": "ACT-2024-002", "action": 5, ...}
+
+Reading
+-------
+
+Both readers stream: memory does not grow with the number of records. Numbers
+are read exactly: a number with a fraction or an exponent is read as a
+decimal, so ``1250.5`` or ``123456789012345.67`` in a money field keeps every
+digit, and a float field gets the float nearest to the written number (the
+same float the writer wrote). ``NaN`` and ``Infinity`` are not JSON and are
+refused. A UTF-8 byte order mark at the start is skipped. A header is checked
+where it stands (our writers put it first, before any record).
+
+Row numbers (in rejects and findings) are 1-based: in a JSON document, the
+record's position in its array (first record = row 1, in each entity's array
+of a dataset document); in JSON Lines, the line number in the file (the
+header is line 1).
+
+A record that cannot be read is rejected, naming its row, and the good records
+are kept: an item of the array (or a line) that is not a JSON object; a key
+that appears twice in one object, nested objects included (never silently
+resolved); in JSON Lines also a line that is not valid JSON, not valid UTF-8
+or nested too deeply for Python. A record that is an object but does not fit
+the entity (wrong type, bad code, missing or unknown field, ...) is rejected
+naming the field.
+
+A file that cannot be read as a whole is a
+:class:`clen_core.formats.FormatError` naming the file and, when inside an
+array, the row reached (and, in a dataset document, the entity); it is raised
+after the good records before the fault were read. That is: malformed or
+truncated JSON; an empty file; a document that is not an object or an array;
+unknown or repeated keys at the top level; a header that names another
+entity, another schema version or the other kind of document; an unknown
+entity in a dataset document; nesting deeper than 100 levels (``MAX_DEPTH``)
+in a JSON document; in JSON Lines, a bad header line, or a JSON document given
+as JSON Lines.
+
+Detection
+---------
+
+A file whose name ends in none of the extensions above is recognised by its
+first bytes when it starts with our header: ``{"clen_core": {...}}`` alone on
+the first line is JSON Lines; ``{"clen_core": {...},`` is a JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+import ijson
+import pyarrow as pa
+
+import clen_core
+from clen_core import hookimpl
+from clen_core.errors import ClenError
+from clen_core.formats import Format, FormatError
+from clen_core.model import EntityInfo, get_entity
+from clen_core.records import RawRecord, RowProblem, json_rows
+
+__all__ = [
+    "JSON",
+    "JSONL",
+    "MAX_DEPTH",
+    "clen_detect_format",
+    "clen_register_formats",
+    "read",
+    "read_dataset",
+    "read_lines",
+    "write",
+    "write_dataset",
+    "write_lines",
+]
+
+MAX_DEPTH = 100
+"""Deepest nesting of arrays and objects a JSON document may have (records need a few)."""
+
+_BUFFER = 64 * 1024
+_BOM = b"\xef\xbb\xbf"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_TEXT_LIMIT = 100_000
+"""Characters of a rejected item kept as its text (the rest is cut)."""
+
+Item = RawRecord | RowProblem
+
+
+# --------------------------------------------------------------------------- the header
+
+
+def _entity_header(info: EntityInfo) -> dict[str, Any]:
+    return {
+        "format": "entity",
+        "entity": info.name,
+        "schema_version": info.version,
+        "library_version": clen_core.__version__,
+        "key": list(info.key),
+        "fields": {f.name: f.description for f in info.fields},
+    }
+
+
+def _dataset_header(infos: Iterable[EntityInfo]) -> dict[str, Any]:
+    return {
+        "format": "dataset",
+        "library_version": clen_core.__version__,
+        "entities": {info.name: {"schema_version": info.version} for info in infos},
+    }
+
+
+def _use_read(entity: object) -> str:
+    name = entity if isinstance(entity, str) else "..."
+    return f"read it with clen_core.read(path, entity={name!r})"
+
+
+_USE_READ_DATASET = (
+    "this is a dataset document (several entities): read it with clen_core.read_dataset(path)"
+)
+
+
+def _check_version(path: str, info: EntityInfo, version: object) -> None:
+    if version is None:
+        return
+    if type(version) is not int:
+        raise FormatError(path, f"the header's schema_version {version!r} is not a whole number")
+    if version != info.version:
+        raise FormatError(
+            path,
+            f"written with schema version {version} of {info.name!r}; "
+            f"this clen_core reads version {info.version}",
+        )
+
+
+def _check_header(path: str, header: Any, info: EntityInfo | None, *, lines: bool = False) -> None:
+    """Check a ``clen_core`` header against what is being read (``info``: one entity)."""
+    if not isinstance(header, dict):
+        raise FormatError(path, f"the 'clen_core' header must be an object, not {_kind(header)}")
+    kind = header.get("format")
+    if kind not in ("entity", "dataset"):
+        raise FormatError(
+            path, f"the 'clen_core' header's format is {kind!r}; expected 'entity' or 'dataset'"
+        )
+    if info is not None:
+        if kind == "dataset":
+            if lines:
+                raise FormatError(path, "a JSON Lines file holds one entity, not a dataset")
+            raise FormatError(path, _USE_READ_DATASET)
+        name = header.get("entity")
+        if name is not None and name != info.name:
+            raise FormatError(
+                path, f"the file holds {name!r} records, not {info.name!r}: {_use_read(name)}"
+            )
+        _check_version(path, info, header.get("schema_version"))
+        return
+    if kind == "entity":
+        raise FormatError(
+            path,
+            f"this is a document of one entity ({header.get('entity')!r}): "
+            + _use_read(header.get("entity")),
+        )
+    listed = header.get("entities", {})
+    if not isinstance(listed, dict):
+        raise FormatError(path, "the 'clen_core' header's 'entities' must be an object")
+    for name, meta in listed.items():
+        version = meta.get("schema_version") if isinstance(meta, dict) else None
+        _check_version(path, _known_entity(path, name), version)
+
+
+def _known_entity(path: str, name: str) -> EntityInfo:
+    try:
+        return get_entity(name)
+    except ClenError:
+        raise FormatError(path, f"unknown entity {name!r} in the dataset document") from None
+
+
+# --------------------------------------------------------------------------- writing
+
+
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+"""Characters that some line readers (Python's ``str.splitlines``, ...) take for line breaks."""
+
+
+def _encode(value: Any) -> bytes:
+    text = _ENCODER.encode(value)
+    for char, escaped in _LINE_BREAKS.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text.encode("utf-8")
+
+
+def _encode_rows(rows: list[dict[str, Any]], sep: str) -> bytes:
+    text = sep.join(map(_ENCODER.encode, rows))
+    for char, escaped in _LINE_BREAKS.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text.encode("utf-8")
+
+
+def _write_records(
+    sink: IO[bytes], info: EntityInfo, batches: Iterable[pa.RecordBatch], first: bytes
+) -> None:
+    """Records one a line, separated by commas; ``first`` goes before the first."""
+    sep = first
+    for batch in batches:
+        rows = json_rows(batch, info)
+        if rows:
+            sink.write(sep + _encode_rows(rows, ",\n"))
+            sep = b",\n"
+
+
+def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]) -> None:
+    """Write a JSON document of one entity: the header, then the records one a line."""
+    sink.write(b'{"clen_core": ' + _encode(_entity_header(entity)) + b',\n"records": [')
+    _write_records(sink, entity, batches, b"\n")
+    sink.write(b"\n]}\n")
+
+
+def write_dataset(
+    sink: IO[bytes], tables: Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]
+) -> None:
+    """Write a JSON dataset document: the header, then each entity's records in an array."""
+    tables = list(tables)  # the entities, for the header; their batches stay lazy
+    sink.write(
+        b'{"clen_core": '
+        + _encode(_dataset_header(info for info, _ in tables))
+        + b',\n"entities": {'
+    )
+    for i, (info, batches) in enumerate(tables):
+        sink.write((b",\n" if i else b"\n") + _encode(info.name) + b": [")
+        _write_records(sink, info, batches, b"\n")
+        sink.write(b"\n]")
+    sink.write(b"\n}}\n")
+
+
+def write_lines(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]) -> None:
+    """Write JSON Lines: the header line, then one record a line."""
+    sink.write(_encode({"clen_core": _entity_header(entity)}) + b"\n")
+    for batch in batches:
+        rows = json_rows(batch, entity)
+        if rows:
+            sink.write(_encode_rows(rows, "\n") + b"\n")
+
+
+# --------------------------------------------------------------------------- reading documents
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Position:
+    """Where the reader is, for error messages: the array and the row being read."""
+
+    __slots__ = ("name", "row")
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.row: int | None = None
+
+
+def _parse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    """The parser's events of a JSON document, chunk by chunk (numbers exact).
+
+    When the parser fails, the events it produced before the failure come first,
+    so the records before a fault are still read; then its exception is raised.
+    """
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events, use_float=False)
+    chunk = source.read(_BUFFER)
+    if chunk.startswith(_BOM):  # a byte order mark, which the parser refuses
+        chunk = chunk[len(_BOM) :]
+    while True:
+        try:
+            if chunk:
+                parser.send(chunk)
+            else:
+                parser.close()  # checks that the document is complete
+        except ijson.JSONError:
+            yield from events
+            raise
+        except Exception:
+            # A value the parser could not convert (a number of thousands of digits): its
+            # event, the last one, is unusable.
+            yield from events[:-1]
+            raise
+        yield from events
+        if not chunk:
+            return
+        del events[:]
+        chunk = source.read(_BUFFER)
+
+
+def _kind(value: Any, event: str = "") -> str:
+    """What a JSON value is, in words (``event``: the parser's event that starts it)."""
+    if event == "start_map":
+        return "an object"
+    if event == "start_array":
+        return "an array"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _TEXT_LIMIT else text[:_TEXT_LIMIT] + "…"
+
+
+def _text(value: Any) -> str:
+    return _clip(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _duplicates(keys: list[str]) -> str:
+    return "; ".join(f"key {k!r} appears twice" for k in dict.fromkeys(keys))
+
+
+_END = ("end_map", "end_array")
+
+
+def _value(
+    events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int
+) -> tuple[Any, list[str]]:
+    """The JSON value that starts with ``(event, value)`` at nesting ``depth``, built from
+    the parser's events without recursion, and the keys that appear twice in its objects."""
+    if event == "start_map":
+        root: Any = {}
+    elif event == "start_array":
+        root = []
+    else:
+        return value, []
+    if depth >= MAX_DEPTH:
+        raise _TooDeep
+    dups: list[str] = []
+    stack: list[Any] = [root]
+    keys: list[Any] = [None]
+    for event, value in events:
+        if event == "map_key":
+            if value in stack[-1]:
+                dups.append(value)
+            keys[-1] = value
+            continue
+        if event in _END:
+            stack.pop()
+            keys.pop()
+            if not stack:
+                return root, dups
+            continue
+        if event == "start_map":
+            item: Any = {}
+        elif event == "start_array":
+            item = []
+        else:
+            item = value
+        top = stack[-1]
+        if type(top) is list:
+            top.append(item)
+        else:
+            top[keys[-1]] = item
+        if event == "start_map" or event == "start_array":
+            stack.append(item)
+            keys.append(None)
+            if depth + len(stack) > MAX_DEPTH:
+                raise _TooDeep
+    raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
+
+
+def _record(events: Iterator[tuple[str, Any]], depth: int) -> tuple[dict[str, Any], list[str]]:
+    """An object whose ``start_map`` at nesting ``depth`` has been read: :func:`_value`, with a
+    fast path for the flat fields of a record."""
+    if depth >= MAX_DEPTH:
+        raise _TooDeep
+    record: dict[str, Any] = {}
+    dups: list[str] = []
+    key = ""
+    for event, value in events:
+        if event == "map_key":
+            if value in record:
+                dups.append(value)
+            key = value
+        elif event == "end_map":
+            return record, dups
+        elif event == "start_map" or event == "start_array":
+            record[key], inner = _value(events, event, value, depth + 1)
+            dups += inner
+        else:
+            record[key] = value
+    raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
+
+
+def _items(
+    events: Iterator[tuple[str, Any]], name: str, pos: _Position, depth: int
+) -> Iterator[tuple[str, Item]]:
+    """The records of one array, whose ``start_array`` has been read."""
+    pos.name = name
+    pos.row = 1
+    for row, (event, value) in enumerate(events, 1):
+        if event == "end_array":
+            pos.name = pos.row = None
+            return
+        if event == "start_map":
+            item, dups = _record(events, depth)
+        else:
+            item, dups = _value(events, event, value, depth)
+        pos.row = row + 1
+        if type(item) is not dict:
+            yield name, RowProblem(row, f"expected a JSON object, got {_kind(item)}", _text(item))
+        elif dups:
+            yield name, RowProblem(row, _duplicates(dups), _text(item))
+        else:
+            yield name, RawRecord(row, item)
+    raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
+
+
+def _entities(
+    events: Iterator[tuple[str, Any]], path: str, pos: _Position
+) -> Iterator[tuple[str, Item]]:
+    """The arrays of a dataset document's ``"entities"`` object, whose start has been read."""
+    seen: set[str] = set()
+    for event, value in events:
+        if event == "end_map":
+            return
+        if value in seen:
+            raise FormatError(path, f"entity {value!r} appears twice in 'entities'")
+        seen.add(value)
+        info = _known_entity(path, value)
+        event, first = next(events)
+        if event != "start_array":
+            raise FormatError(
+                path, f"'entities' / {value!r} must be an array, not {_kind(first, event)}"
+            )
+        yield from _items(events, info.name, pos, 3)
+    raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
+
+
+def _top_object(
+    events: Iterator[tuple[str, Any]], path: str, info: EntityInfo | None, pos: _Position
+) -> Iterator[tuple[str, Item]]:
+    """The wrapper object, whose ``start_map`` has been read."""
+    body = "entities" if info is None else "records"
+    seen: set[str] = set()
+    for event, key in events:
+        if event == "end_map":
+            break
+        if key in seen:
+            raise FormatError(path, f"key {key!r} appears twice at the top level")
+        seen.add(key)
+        event, value = next(events)
+        if key == "clen_core":
+            header, dups = _value(events, event, value, 1)
+            if dups:
+                raise FormatError(path, f"the 'clen_core' header: {_duplicates(dups)}")
+            _check_header(path, header, info)
+        elif key == "records" and info is not None:
+            if event != "start_array":
+                raise FormatError(path, f"'records' must be an array, not {_kind(value, event)}")
+            yield from _items(events, info.name, pos, 2)
+        elif key == "entities" and info is None:
+            if event != "start_map":
+                raise FormatError(path, f"'entities' must be an object, not {_kind(value, event)}")
+            yield from _entities(events, path, pos)
+        elif key == "entities":
+            raise FormatError(path, _USE_READ_DATASET)
+        elif key == "records":
+            raise FormatError(path, "this is a document of one entity: " + _use_read(None))
+        else:
+            raise FormatError(
+                path,
+                f"unexpected key {key!r} at the top level: a clen_core document has "
+                f"'clen_core' and {body!r}",
+            )
+    if body not in seen:
+        raise FormatError(path, f"the document has no {body!r}")
+
+
+_TOO_EARLY = "the JSON ends too early (is the file cut short?)"
+
+
+def _json_error(exc: BaseException) -> str:
+    message: Any = exc.args[0] if exc.args else ""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    first = str(message).strip().split("\n", 1)[0].strip().rstrip(".")
+    if "premature EOF" in first:
+        return _TOO_EARLY
+    if isinstance(exc, RecursionError | _TooDeep):
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if isinstance(exc, SystemError | ValueError) and not isinstance(exc, ijson.JSONError):
+        cause = exc.__cause__ or exc.__context__
+        first = str(cause or exc).split("\n", 1)[0].split(":", 1)[0]
+        return f"a value cannot be read ({first})"
+    return f"not valid JSON ({first or type(exc).__name__})"
+
+
+def _walk(source: IO[bytes], path: str, info: EntityInfo | None) -> Iterator[tuple[str, Item]]:
+    """``(entity name, record)`` of a JSON document: of ``info`` or, if None, a dataset."""
+    pos = _Position()
+    events = _parse(source)
+    started = False
+    try:
+        event, value = next(events, ("", None))
+        started = bool(event)
+        if event == "start_map":
+            yield from _top_object(events, path, info, pos)
+        elif event == "start_array":
+            if info is None:
+                raise FormatError(
+                    path, "this is an array of records of one entity: " + _use_read(None)
+                )
+            yield from _items(events, info.name, pos, 1)
+        else:
+            raise FormatError(
+                path, f"expected a JSON object or an array of records, got {_kind(value)}"
+            )
+        for _ in events:  # the parser checks there is nothing after the document
+            raise FormatError(path, "unexpected content after the document")  # pragma: no cover
+    except FormatError:
+        raise
+    except (ijson.JSONError, _TooDeep, RecursionError, ValueError, SystemError) as exc:
+        message = _json_error(exc)
+        if not started and message == _TOO_EARLY:
+            message = "the file is empty (or only white space)"
+        where = f" (in the {pos.name!r} records)" if info is None and pos.name else ""
+        raise FormatError(path, message + where, row=pos.row) from None
+
+
+def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Item]:
+    """The records of a JSON document of one entity (or a bare array of records), streaming."""
+    for _, item in _walk(source, path, entity):
+        yield item
+
+
+def read_dataset(source: IO[bytes], path: str) -> Iterator[tuple[str, Item]]:
+    """``(entity name, record)`` of every record of a JSON dataset document, streaming."""
+    return _walk(source, path, None)
+
+
+# --------------------------------------------------------------------------- reading JSON Lines
+
+
+class _Pairs:
+    """An ``object_pairs_hook`` that builds dicts and notes the keys that appear twice."""
+
+    __slots__ = ("dups",)
+
+    def __init__(self) -> None:
+        self.dups: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for k, _ in pairs:
+                if k in seen:
+                    self.dups.append(k)
+                seen.add(k)
+        return result
+
+
+_HEADER_START = re.compile(r'\s*\{\s*"clen_core"\s*:')
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Item]:
+    """The records of a JSON Lines file, streaming; the row is the line number."""
+    pairs = _Pairs()
+    decode = json.JSONDecoder(
+        parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=pairs
+    ).decode
+    first = True
+    for number, raw in enumerate(source, 1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            yield RowProblem(
+                number, f"not valid UTF-8 (byte {exc.start + 1} of the line)", _clip(text)
+            )
+            first = False
+            continue
+        if first and line.startswith("\ufeff"):
+            line = line[1:]
+        line = line.rstrip("\r\n")
+        pairs.dups.clear()
+        try:
+            value = decode(line)
+        except json.JSONDecodeError as exc:
+            if first and _HEADER_START.match(line):
+                raise FormatError(
+                    path, "this is a JSON document, not JSON Lines: read it with format='json'"
+                ) from None
+            problem = f"not valid JSON: {exc.msg} (column {exc.colno})"
+            yield RowProblem(number, problem, _clip(line))
+            first = False
+            continue
+        except RecursionError:
+            yield RowProblem(number, "not readable: nested too deeply", _clip(line))
+            first = False
+            continue
+        except ValueError as exc:
+            reason = str(exc).split(":", 1)[0]  # e.g. a number of thousands of digits
+            yield RowProblem(number, f"not valid JSON: {reason}", _clip(line))
+            first = False
+            continue
+        if first and type(value) is dict and "clen_core" in value:
+            first = False
+            if pairs.dups:
+                raise FormatError(path, f"the header line: {_duplicates(pairs.dups)}", row=number)
+            if len(value) != 1:
+                others = ", ".join(repr(k) for k in value if k != "clen_core")
+                raise FormatError(path, f"the header line has other keys: {others}", row=number)
+            _check_header(path, value["clen_core"], entity, lines=True)
+            continue
+        first = False
+        if type(value) is not dict:
+            yield RowProblem(number, f"expected a JSON object, got {_kind(value)}", _clip(line))
+        elif pairs.dups:
+            yield RowProblem(number, _duplicates(pairs.dups), _clip(line))
+        else:
+            yield RawRecord(number, value)
+
+
+# --------------------------------------------------------------------------- registration
+
+
+JSON = Format(
+    name="json",
+    extensions=(".json",),
+    description="JSON document: one entity's records, or a whole dataset, with a header",
+    flavour="json",
+    read=read,
+    write=write,
+    read_dataset=read_dataset,
+    write_dataset=write_dataset,
+)
+"""The JSON document format."""
+
+JSONL = Format(
+    name="jsonl",
+    extensions=(".jsonl", ".ndjson"),
+    description="JSON Lines: a header line, then one record per line (one entity)",
+    flavour="json",
+    read=read_lines,
+    write=write_lines,
+)
+"""The JSON Lines format."""
+
+
+@hookimpl
+def clen_register_formats(register: Any) -> None:
+    """Register the ``json`` and ``jsonl`` formats."""
+    register(JSON)
+    register(JSONL)
+
+
+_DECODER = json.JSONDecoder()
+
+
+@hookimpl
+def clen_detect_format(path: str, head: bytes) -> str | None:
+    """``"jsonl"`` or ``"json"`` for a file that starts with our header; else None."""
+    text = head.removeprefix(_BOM).decode("utf-8", "ignore")
+    start = _HEADER_START.match(text)
+    if start is None:
+        return None
+    body = text[start.end() :]
+    try:
+        header, end = _DECODER.raw_decode(body, len(body) - len(body.lstrip(" \t\r\n")))
+    except ValueError:
+        return None  # not JSON, or the header goes on past the head: cannot tell
+    if not isinstance(header, dict) or header.get("format") not in ("entity", "dataset"):
+        return None
+    after = body[end:].lstrip(" \t")
+    if after.startswith("}") and after[1:].lstrip(" \t")[:1] in ("\n", "\r", ""):
+        return "jsonl"  # the header is a whole line
+    if after.startswith(","):
+        return "json"  # the header is followed by the records
+    return None

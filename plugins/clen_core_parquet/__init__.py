@@ -262,7 +262,13 @@ def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord
     try:
         target = _target(pf, entity, path)
         row = 0
-        batches = pf.iter_batches(batch_size=READ_BATCH_ROWS)
+        # One row group at a time: a batch crossing a row-group boundary cannot hold
+        # nested dictionary (enum list) columns ("nested data conversions ... chunked").
+        batches = (
+            b
+            for group in range(pf.num_row_groups)
+            for b in pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=[group])
+        )
         while True:
             try:
                 batch = next(batches, None)

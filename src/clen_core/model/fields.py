@@ -249,6 +249,12 @@ def _str_check(spec: Spec, code: str | None, *, is_key: bool) -> Check:
     def check_str(v: Any) -> Any:
         if not isinstance(v, str):
             raise _Bad(f"expected text, got {_type_name(v)}")
+        if not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                # Lone surrogates: no file format can hold them.
+                raise _Bad("text is not valid Unicode (a lone surrogate)") from None
         if system is not None:
             try:
                 v = system.parse(v)

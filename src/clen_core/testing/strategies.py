@@ -155,6 +155,7 @@ def _broken_scalar(shape: ScalarShape, spec: Spec) -> list[SearchStrategy[Any]]:
     out = [_wrong_type(shape)]
     py = shape.py
     if py is str and shape.enum is None:
+        out.append(st.just("x\ud800"))  # not encodable: no file could hold it
         if spec.code is not None:
             out.append(invalid_codes(spec.code))
         if spec.min_length:
