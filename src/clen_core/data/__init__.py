@@ -57,12 +57,11 @@ from clen_core.model import (
     Substance,
 )
 
-__all__ = ["reference_dataset"]
+__all__ = ["ACTIONS", "MEMBER_STATES", "reference_dataset"]
 
 _D = dt.date
 
-# The 27 Member States and the year each joined (founders: the EEC's 1958).
-_MEMBER_STATES = [
+MEMBER_STATES: tuple[tuple[str, str, int], ...] = (
     ("AT", "Austria", 1995), ("BE", "Belgium", 1958), ("BG", "Bulgaria", 2007),
     ("CY", "Cyprus", 2004), ("CZ", "Czechia", 2004), ("DE", "Germany", 1958),
     ("DK", "Denmark", 1973), ("EE", "Estonia", 2004), ("ES", "Spain", 1986),
@@ -72,16 +71,18 @@ _MEMBER_STATES = [
     ("LV", "Latvia", 2004), ("MT", "Malta", 2004), ("NL", "Netherlands", 1958),
     ("PL", "Poland", 2004), ("PT", "Portugal", 1986), ("RO", "Romania", 2007),
     ("SE", "Sweden", 1995), ("SI", "Slovenia", 2004), ("SK", "Slovakia", 2004),
-]  # fmt: skip
+)  # fmt: skip
+"""The 27 Member States: ISO code, short name, year joined (founders: the EEC's 1958)."""
 
-_ACTIONS = [
+ACTIONS: tuple[tuple[int, str, str, str | None], ...] = (
     (1, "ILIADe — database of analytical methods", "Italy", "IT"),
     (2, "Inter-comparisons and method validations", "Greece", "GR"),
     (3, "Networking on quality", "Greece", "GR"),
     (4, "Communication and strategy", "Austria", "AT"),
     (5, "Scientific expertise", "Netherlands", "NL"),
     (6, "ECICS — European Customs Inventory of Chemical Substances", "European Commission", None),
-]
+)
+"""The network's six actions: number, name, coordinator, coordinating country (if any)."""
 
 # (lab_id, name, country, city)
 _LABS = [
@@ -395,11 +396,11 @@ def reference_dataset() -> Dataset:
     """The embedded reference dataset: every entity, public facts plus a realistic sample."""
     member_states = [
         MemberState(country=c, name=name, joined=year, eu_code="EL" if c == "GR" else None)
-        for c, name, year in _MEMBER_STATES
+        for c, name, year in MEMBER_STATES
     ]
     actions = [
         Action(number=n, name=name, coordinator=coord, coordinator_country=cc)
-        for n, name, coord, cc in _ACTIONS
+        for n, name, coord, cc in ACTIONS
     ]
     groups = [
         ProjectGroup(group_id="PG-PREC", action=5, theme="Precursor Chemicals", since=None),

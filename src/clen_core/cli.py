@@ -1,0 +1,498 @@
+"""The ``clen`` command line: listings, schemas, validate, convert, demo and generate.
+
+Exit codes: 0 ok; 1 the data has error-severity findings (or rejects under
+``--strict``); 2 usage error, missing file, unreadable format. Errors are one
+line naming file, row and field (``--debug`` shows the traceback). Progress
+bars appear on a terminal only, never when output is piped or with
+``--quiet``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import clen_core
+from clen_core.errors import ClenError
+from clen_core.formats import describe, formats, get_format
+from clen_core.io import read, read_dataset, write, write_dataset
+from clen_core.model.entity import entities, get_entity
+from clen_core.plugins import list_plugins
+from clen_core.rules import Report, Severity, rules, validate
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="clen",
+    help="Customs-laboratory data: entities, schemas, validation and conversion (clen_core).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+T = TypeVar("T")
+
+
+class SchemaKind(StrEnum):
+    """Which derived schema ``clen schema`` prints."""
+
+    ARROW = "arrow"
+    JSON_SCHEMA = "json-schema"
+    TABLE_SCHEMA = "table-schema"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"clen_core {clen_core.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
+) -> None:
+    """Customs-laboratory data: entities, schemas, validation and conversion."""
+    _state["debug"] = debug
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the library's errors and I/O errors into one line and exit code 2."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away (| head): not an error of ours
+    except (ClenError, OSError, ValueError) as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        _fail(str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc))
+
+
+def _progress(quiet: bool, description: str) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,
+    )
+
+
+def _counted(items: Iterator[T], progress: Progress, description: str) -> Iterator[T]:
+    task = progress.add_task(description, total=None)
+    for n, item in enumerate(items, 1):
+        if n % 1000 == 0:
+            progress.update(task, completed=n)
+        yield item
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(data=data) if out.is_terminal else print(json.dumps(data, ensure_ascii=False))
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*r)
+    out.print(table)
+
+
+def _entity_name(entity: str) -> str:
+    return get_entity(entity).name
+
+
+# --------------------------------------------------------------------------- listings
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+@app.command("entities")
+def entities_cmd(as_json: JsonOption = False) -> None:
+    """List the entities: name, class, number of fields, description."""
+    infos = entities()
+    if as_json:
+        _print_json(
+            [{"name": e.name, "class": e.cls.__name__, "fields": len(e.fields),
+              "description": e.description} for e in infos]
+        )  # fmt: skip
+    else:
+        _table(
+            "entities",
+            ["name", "class", "fields", "description"],
+            [[e.name, e.cls.__name__, str(len(e.fields)), e.description] for e in infos],
+        )
+
+
+@app.command("schema")
+def schema_cmd(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="Entity name, e.g. activity.")],
+    kind: Annotated[
+        SchemaKind, typer.Option("--as", help="Which schema: arrow, json-schema or table-schema.")
+    ] = SchemaKind.JSON_SCHEMA,
+) -> None:
+    """Print an entity's schema, derived from its declaration."""
+    with _errors():
+        name = _entity_name(entity)
+        if kind is SchemaKind.ARROW:
+            schema = clen_core.arrow_schema(name)
+            print(schema.to_string(show_field_metadata=True, show_schema_metadata=True))
+        elif kind is SchemaKind.JSON_SCHEMA:
+            print(json.dumps(clen_core.json_schema(name), indent=2, ensure_ascii=False))
+        else:
+            print(json.dumps(clen_core.table_schema(name), indent=2, ensure_ascii=False))
+
+
+@app.command("formats")
+def formats_cmd(as_json: JsonOption = False) -> None:
+    """List the file formats: name, extensions, read/write, plugin."""
+    rows = [describe(f) for f in formats()]
+    if as_json:
+        _print_json(rows)
+        return
+    yes = {True: "yes", False: "-"}
+    _table(
+        "formats",
+        ["name", "extensions", "read", "write", "dataset", "plugin", "description"],
+        [[r["name"], " ".join(r["extensions"]), yes[r["read"]], yes[r["write"]],
+          yes[r["dataset"]], str(r["plugin"]), r["description"]] for r in rows],
+    )  # fmt: skip
+
+
+@app.command("plugins")
+def plugins_cmd(as_json: JsonOption = False) -> None:
+    """List the plugins: name, version, hooks, status, and why a plugin failed."""
+    infos = list_plugins()
+    if as_json:
+        _print_json([p.to_dict() for p in infos])
+        return
+    _table(
+        "plugins",
+        ["name", "distribution", "version", "status", "hooks", "error"],
+        [[p.name, p.distribution or "", p.version or "", p.status, ", ".join(p.hooks),
+          p.error or ""] for p in infos],
+    )  # fmt: skip
+
+
+@app.command("rules")
+def rules_cmd(
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Only the rules that report on this entity.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the validation rules: ID, severity, entity, description."""
+    with _errors():
+        selected = rules(_entity_name(entity) if entity else None)
+    if as_json:
+        _print_json(
+            [{"id": r.id, "severity": r.severity.value, "entity": r.entity, "origin": r.origin,
+              "description": r.description} for r in selected]
+        )  # fmt: skip
+        return
+    _table(
+        "rules",
+        ["id", "severity", "entity", "description"],
+        [[r.id, r.severity.value, r.entity or "any", r.description] for r in selected],
+    )
+
+
+# --------------------------------------------------------------------------- validate
+
+
+EntityOption = Annotated[str, typer.Option("--entity", "-e", help="Entity of the file's rows.")]
+
+
+def _print_report(report: Report, path: str) -> None:
+    sev = report.by_severity
+    rows = sum(report.records.values()) + sum(report.rejected.values())
+    rejected = sum(report.rejected.values())
+    out.print(
+        f"{path}: {rows:,} row(s) read, {rejected:,} rejected; "
+        f"{sev[Severity.ERROR]:,} error(s), {sev[Severity.WARNING]:,} warning(s), "
+        f"{sev[Severity.INFO]:,} info",
+        markup=False,
+    )
+    if report.findings:
+        _table(
+            "findings" + (f" (first {len(report.findings)} of {report.total:,})"
+                          if report.truncated else ""),
+            ["rule", "severity", "row", "key", "field", "value", "message"],
+            [[f.rule, f.severity.value, "" if f.row is None else str(f.row), f.key or "",
+              f.field or "", "" if f.value is None else str(f.value)[:40], f.message]
+             for f in report.findings],
+        )  # fmt: skip
+
+
+@app.command("validate")
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="File to validate.")],
+    entity: EntityOption,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="Format, if the extension does not say.")
+    ] = None,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write the report as JSON to this file.")
+    ] = None,
+    max_findings: Annotated[
+        int, typer.Option("--max-findings", min=0, help="Findings kept (counts go on).")
+    ] = 1000,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Validate a file: rows that do not fit the entity, then every rule.
+
+    Exit 1 when there is an error-severity finding (a rejected row is one).
+    """
+    with _errors():
+        name = _entity_name(entity)
+        reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
+        with _progress(quiet, "validating") as progress:
+            objects = list(_counted(reader, progress, f"reading {file.name}"))
+        report = validate({name: objects}, max_findings=max_findings)
+        report.add_rejected_rows(name, reader.rejects, reader.rejected)
+        if report_path is not None:
+            from clen_core.io import atomic_file
+
+            with atomic_file(report_path) as sink:
+                sink.write(report.to_json().encode())
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        _print_report(report, str(file))
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+# --------------------------------------------------------------------------- convert
+
+
+class _StrictAbort(Exception):
+    pass
+
+
+@app.command("convert")
+def convert_cmd(
+    src: Annotated[Path, typer.Argument(metavar="SRC", help="File to read.")],
+    dst: Annotated[Path, typer.Argument(metavar="DST", help="File to write.")],
+    entity: EntityOption,
+    from_fmt: Annotated[str | None, typer.Option("--from", help="Format of SRC.")] = None,
+    to_fmt: Annotated[str | None, typer.Option("--to", help="Format of DST.")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Write rejected rows (JSON Lines) here.")
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Any rejected row: exit 1 and leave DST untouched."),
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Convert a file to another format; rows that do not fit go to the rejects.
+
+    The rows read always equal the rows written plus the rows rejected.
+    """
+    with _errors():
+        name = _entity_name(entity)
+        reader = read(src, entity=name, format=from_fmt, on_reject="collect", rejects=rejects)
+        target_format = get_format(to_fmt) if to_fmt else None
+
+        def rows() -> Iterator[Any]:
+            yield from reader
+            if strict and reader.rejected:
+                raise _StrictAbort
+
+        try:
+            with _progress(quiet, "converting") as progress:
+                result = write(
+                    _counted(rows(), progress, f"{src.name} → {dst.name}"),
+                    dst,
+                    entity=name,
+                    format=target_format,
+                )
+        except _StrictAbort:
+            err.print(
+                f"{src}: {reader.rejected:,} of {reader.read_rows:,} row(s) rejected; "
+                f"--strict: {dst} not written",
+                markup=False,
+            )
+            for r in reader.rejects[:10]:
+                err.print(f"  {r}", markup=False)
+            raise typer.Exit(EXIT_FINDINGS) from None
+    written = result.rows[name]
+    out.print(
+        f"{src} → {dst}: {reader.read_rows:,} read, {written:,} written, "
+        f"{reader.rejected:,} rejected"
+        + (f" (see {rejects})" if rejects and reader.rejected else ""),
+        markup=False,
+    )
+    if reader.rejected and not rejects:
+        for r in reader.rejects[:10]:
+            err.print(f"  {r}", markup=False)
+    raise typer.Exit(EXIT_FINDINGS if strict and reader.rejected else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command("demo")
+def demo_cmd(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write the demo files.")
+    ] = Path("clen-demo"),
+    quiet: QuietOption = False,
+) -> None:
+    """Write the embedded reference dataset in every format, validate it, read it all back."""
+    from clen_core.data import reference_dataset
+
+    with _errors():
+        dataset = reference_dataset()
+        report = validate(dataset)
+        writable = [f for f in formats() if f.write is not None]
+        files: list[tuple[str, Path]] = []
+        with _progress(quiet, "demo") as progress:
+            task = progress.add_task("writing and reading back", total=len(writable) + 1)
+            for fmt in writable:
+                result = write_dataset(dataset, folder / fmt.name, format=fmt)
+                files += [(fmt.name, p) for p in result.paths]
+                if fmt.read is not None and read_dataset(folder / fmt.name) != dataset:
+                    _fail(f"{folder / fmt.name}: read back differs from the original")
+                progress.advance(task)
+            single = folder / "dataset.json"
+            write_dataset(dataset, single)
+            files.append(("json", single))
+            if read_dataset(single) != dataset:
+                _fail(f"{single}: read back differs from the original")
+            progress.advance(task)
+    _demo_summary(dataset.counts(), report, files, folder)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+
+
+def _demo_summary(
+    counts: dict[str, int], report: Report, files: list[tuple[str, Path]], folder: Path
+) -> None:
+    _table(
+        "reference dataset",
+        ["entity", "rows"],
+        [[k, str(v)] for k, v in counts.items()] + [["total", str(sum(counts.values()))]],
+    )
+    sev = report.by_severity
+    out.print(
+        f"validation: {sev[Severity.ERROR]} error(s), {sev[Severity.WARNING]} warning(s), "
+        f"{sev[Severity.INFO]} info",
+        markup=False,
+    )
+    for f in report.findings:
+        if f.severity is not Severity.INFO:
+            out.print(
+                f"  {f.rule} {f.severity.value} {f.entity} {f.key}: {f.message}", markup=False
+            )
+    by_format: dict[str, list[Path]] = {}
+    for name, p in files:
+        by_format.setdefault(name, []).append(p)
+    _table(
+        f"files written in {folder} (each read back and equal to the original)",
+        ["format", "files", "bytes"],
+        [[name, str(len(ps)), f"{sum(p.stat().st_size for p in ps):,}"]
+         for name, ps in by_format.items()],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- generate
+
+
+@app.command("generate")
+def generate_cmd(
+    entity: Annotated[str, typer.Argument(metavar="ENTITY", help="Entity to generate.")],
+    n: Annotated[int, typer.Argument(metavar="N", min=0, help="Number of rows.")],
+    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="File to write.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed: same seed, same rows.")] = 0,
+    error_rate: Annotated[
+        float,
+        typer.Option("--error-rate", min=0.0, max=1.0, help="Fraction of rows made invalid."),
+    ] = 0.0,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="Format, if the extension does not say.")
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write N rows of deterministic synthetic data (streamed, any size)."""
+    from clen_core.synth import generate_batches
+
+    with _errors():
+        name = _entity_name(entity)
+        target = get_format(fmt) if fmt else clen_core.formats.format_for_path(out_path)
+        if target.write is None:
+            _fail(f"format {target.name!r} cannot write")
+        info = get_entity(name)
+        with _progress(quiet, "generating") as progress:
+            task = progress.add_task(f"generating {out_path.name}", total=n)
+
+            def batches() -> Iterator[Any]:
+                for b in generate_batches(name, n, seed=seed, error_rate=error_rate):
+                    progress.advance(task, b.num_rows)
+                    yield b
+
+            from clen_core.io import atomic_file
+
+            with atomic_file(out_path) as sink:
+                target.write(sink, info, batches())
+    out.print(
+        f"{out_path}: {n:,} {name} row(s), seed {seed}, error rate {error_rate}", markup=False
+    )
+
+
+def main() -> None:
+    """The console-script entry point: run ``clen``, exit with its code."""
+    try:
+        app(prog_name="clen")
+    except BrokenPipeError:
+        # Output piped into a command that stopped reading: leave quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(EXIT_OK) from None
+    except Exception as exc:  # a bug, not bad data: still one line, unless --debug
+        if _state["debug"]:
+            raise
+        err.print(
+            f"error: internal error ({type(exc).__name__}: {exc}); "
+            "run with --debug for the traceback, and please report it",
+            markup=False,
+        )
+        raise SystemExit(EXIT_USAGE) from None
