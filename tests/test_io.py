@@ -273,3 +273,16 @@ def test_json_rows_turn_nested_maps_into_objects_at_every_depth() -> None:
         assert json_rows(clen_core.to_arrow([obj]), info) == [clen_core.to_json(obj)]
     finally:
         del _REGISTRY["tst_nested"]
+
+
+def test_a_row_with_a_bad_field_still_reports_broken_constraints_and_no_default_fields(
+    tmp_path: Path,
+) -> None:
+    line = json.dumps(
+        {"result_id": "R", "sample_id": "S", "method_id": "M", "analyte": "x", "value": "high",
+         "unit": "g", "limit": 2.0}
+    )  # fmt: skip
+    reader = clen_core.read(_file(tmp_path, line), entity="analysis_result", on_reject="collect")
+    assert list(reader) == []
+    # value does not parse; limit_type must come with limit; coverage_factor defaults.
+    assert {(r.field) for r in reader.rejects} == {"value", "limit_type"}

@@ -58,7 +58,6 @@ import csv
 import io
 import json
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
@@ -71,7 +70,7 @@ from clen_core.formats import Format, FormatError
 from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
 from clen_core.plugins import hookimpl
-from clen_core.records import RawRecord, RowProblem, json_value
+from clen_core.records import RawBatch, RawRecord, RowProblem, json_value, records_from_batches
 
 __all__ = [
     "BLOCK_SIZE",
@@ -127,6 +126,8 @@ def _neutralise(texts: Any) -> Any:
 
 def _restore(texts: Any) -> Any:
     """Undo :func:`_neutralise` (vectorised)."""
+    if not pc.any(pc.starts_with(texts, "'")).as_py():
+        return texts  # the usual case: nothing was neutralised
     return pc.replace_substring_regex(
         texts, pattern=_RESTORE, replacement="\\1", max_replacements=1
     )
@@ -335,13 +336,14 @@ def _check_header(names: list[str], info: EntityInfo, path: str) -> None:
         )
 
 
-def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
-    """The records of ``info`` in a clen_core CSV file, streaming, with their row numbers.
+def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawBatch]:
+    """The rows of ``info`` in a clen_core CSV file as raw text batches, with row numbers.
 
-    Values are text or ``None`` (the ``text`` flavour), spreadsheet neutralisation
-    undone, for the columns present only.
+    Values are text or null (the ``text`` flavour), spreadsheet neutralisation
+    undone, for the columns present only. Rows with the wrong number of cells
+    come as the batches' problems.
     """
-    problems: deque[tuple[int, RowProblem]] = deque()
+    problems: list[RowProblem] = []
 
     def on_invalid_row(row: Any) -> str:
         number = int(row.number) if row.number is not None else -1
@@ -349,43 +351,56 @@ def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawReco
             f"expected {row.expected_columns} cells (one per header column), "
             f"found {row.actual_columns}"
         )
-        problems.append((number, RowProblem(max(number, 0), reason, row.text)))
+        problems.append(RowProblem(number, reason, row.text))
         return "skip"
 
     reader, names = _open(source, info, path, on_invalid_row)
     _check_header(names, info, path)
     text_columns = {f.name for f in info.fields if _is_text(f)}
     row = 1  # the header
-
-    def pending(upto: int | None) -> Iterator[RowProblem]:
-        """The problems of rows before ``upto`` (or all), numbering them as they come."""
-        nonlocal row
-        while problems and (upto is None or problems[0][0] <= row + 1):
-            number, problem = problems.popleft()
-            if number < 0:  # pyarrow did not know: the next row
-                number = row + 1
-                problem = RowProblem(number, problem.reason, problem.text)
-            row = max(row, number)
-            yield problem
-
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
-            yield from pending(None)
+            if problems:
+                yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
             raise _arrow_error(path, exc, names) from None
+        # Row numbers: consecutive from the last one, skipping the rows pyarrow refused.
+        taken = {p.row for p in problems if p.row > row}
+        if taken:
+            span = range(row + 1, row + 1 + batch.num_rows + len(taken))
+            numbers = [n for n in span if n not in taken][: batch.num_rows]
+        else:  # the usual case: no refused row, a plain range
+            numbers = range(row + 1, row + 1 + batch.num_rows)  # type: ignore[assignment]
+        last = numbers[-1] if len(numbers) else row
+        # pyarrow parses ahead: a problem past this batch's last row waits for its batch.
+        mine = tuple(
+            RowProblem(p.row if p.row >= 0 else row + 1, p.reason, p.text)
+            for p in problems
+            if p.row <= last
+        )
+        problems[:] = [p for p in problems if p.row > last]
+        row = max([row, last, *(p.row for p in mine)])
         columns = [
-            (_restore(batch.column(i)) if name in text_columns else batch.column(i)).to_pylist()
+            _restore(batch.column(i)) if name in text_columns else batch.column(i)
             for i, name in enumerate(names)
         ]
-        for values in zip(*columns, strict=True):
-            if problems:
-                yield from pending(row + 1)
-            row += 1
-            yield RawRecord(row, dict(zip(names, values, strict=True)))
-    yield from pending(None)
+        yield RawBatch(
+            pa.RecordBatch.from_arrays(columns, names=names), pa.array(numbers, pa.int64()), mine
+        )
+    if problems:
+        yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+
+
+def _empty(names: list[str]) -> Any:
+    return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in names], names=names)
+
+
+def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
+    """The records of ``info`` in a clen_core CSV file, one by one (see read_csv_batches)."""
+    return records_from_batches(read_csv_batches(source, info, path))
 
 
 # --------------------------------------------------------------------------- detection
@@ -435,6 +450,7 @@ def clen_register_formats(register: Callable[[Format], None]) -> None:
             ),
             flavour="text",
             read=read_csv,
+            read_batches=read_csv_batches,
             write=write_csv,
         )
     )

@@ -63,7 +63,7 @@ import pyarrow.parquet as pq
 from clen_core import arrow_schema, hookimpl
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo
-from clen_core.records import RawRecord, RowProblem
+from clen_core.records import RawBatch, RawRecord, RowProblem
 
 __all__ = [
     "PARQUET",
@@ -256,8 +256,8 @@ def _pylist(column: pa.Array) -> list[Any]:
     return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
 
 
-def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
-    """The rows of a Parquet file of ``entity``, batch by batch (see the module docs)."""
+def read_batches(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawBatch]:
+    """The rows of a Parquet file of ``entity`` as batches in the entity's types."""
     pf = _open(source, path)
     try:
         target = _target(pf, entity, path)
@@ -279,12 +279,21 @@ def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord
             if batch is None:
                 break
             batch = _cast(batch, target, path, row + 1)
-            names = batch.schema.names
-            for values in zip(*map(_pylist, batch.columns), strict=True):
-                row += 1
-                yield RawRecord(row, dict(zip(names, values, strict=True)))
+            rows = pa.array(range(row + 1, row + 1 + batch.num_rows), pa.int64())
+            row += batch.num_rows
+            yield RawBatch(batch, rows)
     finally:
         pf.close()
+
+
+def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
+    """The rows of a Parquet file of ``entity``, one by one (see the module docs)."""
+    for raw in read_batches(source, entity, path):
+        names = raw.batch.schema.names
+        for row, values in zip(
+            raw.rows.to_pylist(), zip(*map(_pylist, raw.batch.columns), strict=True), strict=True
+        ):
+            yield RawRecord(row, dict(zip(names, values, strict=True)))
 
 
 # --------------------------------------------------------------------------- the plugin
@@ -295,6 +304,7 @@ PARQUET = Format(
     description="Apache Parquet: zstd, a row group per batch, the entity's schema as metadata",
     flavour="python",
     read=read,
+    read_batches=read_batches,
     write=write,
 )
 """The format this plugin registers."""

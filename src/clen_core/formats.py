@@ -21,12 +21,13 @@ import pyarrow as pa
 
 from clen_core.errors import ClenError
 from clen_core.model.entity import EntityInfo
-from clen_core.records import Flavour, RawRecord, RowProblem
+from clen_core.records import Flavour, RawBatch, RawRecord, RowProblem
 
 __all__ = [
     "FORMATS",
     "Format",
     "FormatError",
+    "ReadBatchesFn",
     "ReadDatasetFn",
     "ReadFn",
     "UnknownFormatError",
@@ -42,6 +43,8 @@ ReadFn = Callable[[IO[bytes], EntityInfo, str], Iterator[RawRecord | RowProblem]
 """``read(source, entity, path)``: the records of one entity, with their row numbers."""
 WriteFn = Callable[[IO[bytes], EntityInfo, Iterable[pa.RecordBatch]], None]
 """``write(sink, entity, batches)``: write batches in the entity's Arrow schema."""
+ReadBatchesFn = Callable[[IO[bytes], EntityInfo, str], Iterator[RawBatch]]
+"""``read_batches(source, entity, path)``: raw Arrow batches with row numbers (columnar path)."""
 ReadDatasetFn = Callable[[IO[bytes], str], Iterator[tuple[str, RawRecord | RowProblem]]]
 """``read_dataset(source, path)``: ``(entity name, record)`` pairs of every entity in the file."""
 WriteDatasetFn = Callable[[IO[bytes], Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]], None]
@@ -85,6 +88,8 @@ class Format:
     """Reader of one entity, or ``None`` when it cannot read."""
     write: WriteFn | None = attrs.field(default=None, eq=False)
     """Writer of one entity, or ``None`` when it cannot write."""
+    read_batches: ReadBatchesFn | None = attrs.field(default=None, eq=False)
+    """Columnar reader: raw Arrow batches, for the engine that checks whole columns."""
     read_dataset: ReadDatasetFn | None = attrs.field(default=None, eq=False)
     """Reader of a whole dataset in one file, when the format holds several entities."""
     write_dataset: WriteDatasetFn | None = attrs.field(default=None, eq=False)

@@ -28,12 +28,13 @@ from typing import IO, Any, Literal
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clen_core.errors import ClenError, InvalidObjectError
 from clen_core.formats import Format, FormatError, format_for_path, get_format
 from clen_core.model.dataset import Dataset, DuplicateKeyError
 from clen_core.model.entity import EntityInfo, get_entity
-from clen_core.records import Decoder, RawRecord, Reject, RowProblem
+from clen_core.records import Decoder, RawBatch, RawRecord, Reject, RowProblem
 from clen_core.schema.arrow import to_arrow
 
 __all__ = [
@@ -56,6 +57,7 @@ DEFAULT_DATASET_FORMAT = "parquet"
 _HEAD_BYTES = 4096
 
 OnReject = Literal["error", "collect", "fail"] | Callable[[Reject], None]
+Engine = Literal["columnar", "object"]
 
 
 class RejectedRowsError(ClenError, ValueError):
@@ -271,6 +273,31 @@ def _row_rejects(path: str, item: RawRecord | RowProblem, exc: Exception | None)
     return [Reject(path, item.row, None, None, str(exc))]
 
 
+def _rejects_by_row(path: str, raw: RawBatch, checked: Any) -> dict[int, tuple[list[Reject], Any]]:
+    """The rejects of a checked batch grouped by row, with each row's raw values."""
+    out: dict[int, tuple[list[Reject], Any]] = {}
+    if not checked.rejects.num_rows:
+        return out
+    texts = {p.row: p.text for p in raw.problems}
+    at = pc.index_in(checked.rejected_rows, value_set=raw.rows)
+    records = (
+        raw.batch.take(pc.fill_null(at, 0)).to_pylist() if raw.batch.num_rows else [None] * len(at)
+    )
+    raw_of = {
+        row: (texts.get(row) if i is None else rec)
+        for row, i, rec in zip(
+            checked.rejected_rows.to_pylist(), at.to_pylist(), records, strict=True
+        )
+    }
+    for r in checked.rejects.to_pylist():
+        record = raw_of.get(r["row"])
+        entry = out.setdefault(r["row"], ([], record))
+        # The value as read (typed for Parquet), as the object path reports it.
+        value = record.get(r["field"]) if isinstance(record, dict) else r["value"]
+        entry[0].append(Reject(path, r["row"], r["field"], value, r["reason"]))
+    return out
+
+
 class Reader:
     """An iterator over the objects of one entity file; counts and rejects on the side."""
 
@@ -283,8 +310,9 @@ class Reader:
         on_reject: OnReject,
         rejects: str | Path | None,
         max_rejects: int,
+        engine: Engine = "columnar",
     ) -> None:
-        if fmt.read is None:
+        if fmt.read is None and fmt.read_batches is None:
             raise FormatError(str(path), f"format {fmt.name!r} cannot read")
         self.path = str(path)
         """The file."""
@@ -300,6 +328,7 @@ class Reader:
         """Source row number of the last object yielded."""
         self._rejects = _Rejects(on_reject, rejects, max_rejects)
         self._on_reject = on_reject
+        self._engine = engine
         self._it: Generator[Any, None, None] = self._objects()
 
     @property
@@ -313,6 +342,9 @@ class Reader:
         return self._rejects.kept
 
     def _objects(self) -> Generator[Any, None, None]:
+        if self._engine == "columnar" and self.format.read_batches is not None:
+            yield from self._columnar()
+            return
         assert self.format.read is not None
         decoder = Decoder(self.entity, self.format.flavour)
         failed = True
@@ -331,6 +363,83 @@ class Reader:
                     self.accepted += 1
                     self.row = item.row
                     yield obj
+            failed = False
+        finally:
+            self._rejects.close(failed)
+        if self._on_reject == "error" and self.rejected:
+            raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
+
+    @property
+    def columnar(self) -> bool:
+        """Whether this reader checks whole batches (the format has a columnar reader)."""
+        return self._engine == "columnar" and self.format.read_batches is not None
+
+    def batches(self) -> Generator[tuple[pa.RecordBatch, pa.Array], None, None]:
+        """The valid rows as Arrow batches in the entity's schema, with their source rows.
+
+        Use instead of iterating objects (not both). With a columnar reader no
+        object is built at all; otherwise objects are read and turned into batches.
+        """
+        if not self.columnar:
+            while chunk := list(itertools.islice(self._it, DEFAULT_BATCH_ROWS)):
+                rows = pa.array([self.row - len(chunk) + 1 + i for i in range(len(chunk))])
+                yield to_arrow(chunk, self.entity.name).to_batches()[0], rows
+            return
+        for checked in self._checked():
+            yield checked.valid, checked.valid_rows
+        if self._on_reject == "error" and self.rejected:
+            raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
+
+    def _checked(self) -> Generator[Any, None, None]:
+        """Each raw batch checked; rejects recorded in row order (stopping as "fail" says)."""
+        from clen_core.columnar import check_batch
+
+        assert self.format.read_batches is not None
+        failed = True
+        try:
+            with open(self.path, "rb") as source:
+                for raw in self.format.read_batches(source, self.entity, self.path):
+                    checked = check_batch(self.entity, raw, flavour=self.format.flavour)
+                    self.read_rows += len(raw.rows) + len(raw.problems)
+                    for _, (rejects, record) in sorted(
+                        _rejects_by_row(self.path, raw, checked).items()
+                    ):
+                        self._rejects.add(rejects, record)
+                    self.accepted += checked.valid.num_rows
+                    if len(checked.valid_rows):
+                        self.row = checked.valid_rows[-1].as_py()
+                    yield checked
+            failed = False
+        finally:
+            self._rejects.close(failed)
+
+    def _columnar(self) -> Generator[Any, None, None]:
+        """Whole batches checked at once; objects built from the valid columns unchecked."""
+        from clen_core.columnar import check_batch, objects_from_batch
+
+        assert self.format.read_batches is not None
+        failed = True
+        try:
+            with open(self.path, "rb") as source:
+                for raw in self.format.read_batches(source, self.entity, self.path):
+                    checked = check_batch(self.entity, raw, flavour=self.format.flavour)
+                    self.read_rows += len(raw.rows) + len(raw.problems)
+                    objs = objects_from_batch(self.entity, checked.valid)
+                    rows = checked.valid_rows.to_pylist()
+                    bad = _rejects_by_row(self.path, raw, checked)
+                    # In row order, so that on_reject="fail" stops where the object path does.
+                    pending = iter(sorted(bad.items()))
+                    next_bad = next(pending, None)
+                    for row, obj in zip(rows, objs, strict=True):
+                        while next_bad is not None and next_bad[0] < row:
+                            self._rejects.add(*next_bad[1])
+                            next_bad = next(pending, None)
+                        self.accepted += 1
+                        self.row = row
+                        yield obj
+                    while next_bad is not None:
+                        self._rejects.add(*next_bad[1])
+                        next_bad = next(pending, None)
             failed = False
         finally:
             self._rejects.close(failed)
@@ -362,11 +471,15 @@ def read(
     on_reject: OnReject = "error",
     rejects: str | Path | None = None,
     max_rejects: int = 1000,
+    engine: Engine = "columnar",
 ) -> Reader:
     """Read the objects of ``entity`` from ``path``, streaming (see the module docs).
 
     ``rejects``: a JSON Lines file to write every rejected row to (its errors
-    and its values), whatever ``on_reject`` says.
+    and its values), whatever ``on_reject`` says. ``engine``: ``"columnar"``
+    checks whole batches (for formats with a columnar reader: CSV, Parquet)
+    and builds objects from the checked columns; ``"object"`` decodes and
+    checks row by row. Both reject the same rows for the same fields.
     """
     path = Path(path)
     if not path.is_file():
@@ -379,6 +492,7 @@ def read(
         on_reject=on_reject,
         rejects=rejects,
         max_rejects=max_rejects,
+        engine=engine,
     )
 
 

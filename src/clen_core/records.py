@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import attrs
@@ -34,13 +35,21 @@ from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
 
 __all__ = [
+    "DATE_TEXT",
+    "DECIMAL_TEXT",
+    "FALSE_TEXT",
+    "FLOAT_TEXT",
+    "INT_TEXT",
+    "TRUE_TEXT",
     "Decoder",
     "Flavour",
+    "RawBatch",
     "RawRecord",
     "Reject",
     "RowProblem",
     "json_rows",
     "json_value",
+    "records_from_batches",
 ]
 
 Flavour = Literal["text", "json", "python"]
@@ -66,6 +75,33 @@ class RowProblem:
     """What is wrong with the row."""
     text: str | None = None
     """The row's text, when the reader has it."""
+
+
+@attrs.frozen
+class RawBatch:
+    """Rows as a columnar reader found them: raw columns, their row numbers, unreadable rows."""
+
+    batch: pa.RecordBatch
+    """Columns by field name, in the reader's flavour (text: strings)."""
+    rows: pa.Array
+    """1-based row number in the source of each row of ``batch`` (int64)."""
+    problems: tuple[RowProblem, ...] = ()
+    """Rows among (or just after) these that could not be read at all."""
+
+
+def records_from_batches(batches: Iterable[RawBatch]) -> Iterator[RawRecord | RowProblem]:
+    """The rows of raw batches one by one, problems in their place (for per-row readers)."""
+    for raw in batches:
+        problems = sorted(raw.problems, key=lambda p: p.row)
+        names = raw.batch.schema.names
+        columns = [c.to_pylist() for c in raw.batch.columns]
+        i = 0
+        for row, values in zip(raw.rows.to_pylist(), zip(*columns, strict=True), strict=True):
+            while i < len(problems) and problems[i].row < row:
+                yield problems[i]
+                i += 1
+            yield RawRecord(row, dict(zip(names, values, strict=True)))
+        yield from problems[i:]
 
 
 @attrs.frozen
@@ -105,9 +141,27 @@ class _Unfit(ValueError):
     pass
 
 
-_INT = re.compile(r"[+-]?[0-9]+")
-_TRUE = frozenset({"true", "True", "TRUE", "1"})
-_FALSE = frozenset({"false", "False", "FALSE", "0"})
+# The grammar of text cells, one definition for the object decoder and the columnar
+# engine (which runs the same patterns vectorised): both must refuse the same cells.
+INT_TEXT = r"^[+-]?[0-9]+$"
+"""A whole number: optional sign, digits; no spaces, no underscores."""
+FLOAT_TEXT = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+"""A number: decimal or exponent notation; no spaces, no ``nan``/``inf``."""
+DECIMAL_TEXT = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+"""An exact decimal: sign, digits, optional fraction; no exponent."""
+DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""A date: ``YYYY-MM-DD``."""
+TRUE_TEXT = ("true", "True", "TRUE", "1")
+"""Text read as true."""
+FALSE_TEXT = ("false", "False", "FALSE", "0")
+"""Text read as false."""
+
+_INT = re.compile(INT_TEXT)
+_FLOAT = re.compile(FLOAT_TEXT)
+_DECIMAL = re.compile(DECIMAL_TEXT)
+_DATE = re.compile(DATE_TEXT)
+_TRUE = frozenset(TRUE_TEXT)
+_FALSE = frozenset(FALSE_TEXT)
 
 Convert = Callable[[Any], Any]
 
@@ -119,7 +173,7 @@ def _text_scalar(shape: ScalarShape) -> Convert:
     if py is int:
 
         def to_int(v: str) -> int:
-            if not _INT.fullmatch(v.strip()):
+            if not _INT.fullmatch(v):
                 raise _Unfit("expected a whole number")
             return int(v)
 
@@ -127,19 +181,17 @@ def _text_scalar(shape: ScalarShape) -> Convert:
     if py is float:
 
         def to_float(v: str) -> float:
-            try:
-                return float(v)
-            except ValueError:
-                raise _Unfit("expected a number") from None
+            if not _FLOAT.fullmatch(v):
+                raise _Unfit("expected a number")
+            return float(v)
 
         return to_float
     if py is Decimal:
 
         def to_decimal(v: str) -> Decimal:
-            try:
-                return Decimal(v.strip())
-            except InvalidOperation:
-                raise _Unfit("expected a decimal number such as 1250.00") from None
+            if not _DECIMAL.fullmatch(v):
+                raise _Unfit("expected a decimal number such as 1250.00")
+            return Decimal(v)
 
         return to_decimal
     if py is bool:
@@ -158,6 +210,8 @@ def _text_scalar(shape: ScalarShape) -> Convert:
 def _iso_date(v: Any) -> Any:
     if not isinstance(v, str):
         return v  # the entity check names the type
+    if not _DATE.fullmatch(v):
+        raise _Unfit("expected a date YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(v)
     except ValueError:
@@ -175,10 +229,9 @@ def _json_scalar(shape: ScalarShape) -> Convert:
 
         def to_decimal(v: Any) -> Any:
             if isinstance(v, str):
-                try:
-                    return Decimal(v)
-                except InvalidOperation:
-                    raise _Unfit("expected a decimal number such as '1250.00'") from None
+                if not _DECIMAL.fullmatch(v):
+                    raise _Unfit("expected a decimal number such as '1250.00'")
+                return Decimal(v)
             return v
 
         return to_decimal
@@ -254,6 +307,23 @@ class Decoder:
         make = _MAKERS[flavour]
         self._fields: list[tuple[FieldInfo, Convert]] = [(f, make(f.shape)) for f in info.fields]
         self._names = frozenset(info.field_names)
+        self._defaults = {
+            a.name: a.default
+            for a in attrs.fields(info.cls)
+            if not isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        }
+
+    def converter(self, name: str) -> Callable[[Any], Any]:
+        """How this flavour turns one non-null value of field ``name`` into its Python type."""
+        for f, convert in self._fields:
+            if f.name == name:
+                return convert
+        raise KeyError(name)
+
+    @staticmethod
+    def python_converter(shape: Shape) -> Callable[[Any], Any]:
+        """How an Arrow Python value of ``shape`` becomes the field's value (maps, tuples)."""
+        return _python_shape(shape)
 
     def decode(self, values: Mapping[str, Any]) -> Any:
         """The entity object, or :class:`~clen_core.InvalidObjectError` listing every bad field."""
@@ -276,14 +346,24 @@ class Decoder:
             except (TypeError, ValueError, AttributeError) as exc:
                 errors.append(FieldError(f.name, v, f"cannot be read: {exc}"))
         if errors:
-            # Also report the fields that do not fit although they parsed.
+            # Also report the fields that do not fit although they parsed, and the
+            # cross-field constraints among the good ones: as construction would.
             bad = {e.field for e in errors}
+            good: dict[str, Any] = {}
             for f, _ in self._fields:
-                if f.name in kwargs and f.name not in bad:
-                    try:
-                        f.validate(kwargs[f.name])
-                    except ValueError as exc:
-                        errors.append(FieldError(f.name, kwargs[f.name], str(exc)))
+                if f.name in bad:
+                    continue
+                if f.name not in kwargs:  # absent, not required: its default applies
+                    good[f.name] = self._defaults.get(f.name)
+                    continue
+                try:
+                    good[f.name] = f.validate(kwargs.get(f.name))
+                except ValueError as exc:
+                    errors.append(FieldError(f.name, kwargs.get(f.name), str(exc)))
+                    bad.add(f.name)
+            for c in self.info.constraints:
+                if bad.isdisjoint(c.names):
+                    errors.extend(c.errors(SimpleNamespace(**good)))
             raise InvalidObjectError(self.info.name, errors)
         return self.info.cls(**kwargs)
 

@@ -1,0 +1,442 @@
+"""The columnar engine: raw Arrow batches in, valid batches and rejects out, no object per row.
+
+:func:`check_batch` turns one batch of raw columns (text cells from CSV, or
+typed columns from Parquet) into a batch in the entity's Arrow schema holding
+the valid rows, canonicalised (``el`` → ``GR``), and a table of rejects: one
+row per (rejected row, bad field) with the value and the reason, under rule
+``READ-001``. It applies exactly the invariants the object path applies when
+an object is built, and the text grammar of :mod:`clen_core.records`:
+
+- vectorised with ``pyarrow.compute`` for text, numbers, dates, booleans and
+  enums (lengths, patterns, ranges, finiteness, required);
+- once per *distinct value* for code systems (CAS, CN, country, ...),
+  decimals, lists and mappings: each distinct value goes through the field's
+  own check, so those fields agree with the object path by construction;
+- cross-field constraints (``end ≥ start``, all-or-none) on the rows whose
+  fields are individually valid.
+
+:func:`validate_batches` is a plain function of batches with no global
+state, so it can be shipped to Spark (``mapInArrow``) or Dask workers.
+:func:`objects_from_batch` materialises objects from checked columns without
+checking them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
+from clen_core.model.fields import FieldInfo, MapShape, ScalarShape
+from clen_core.records import (
+    FALSE_TEXT,
+    FLOAT_TEXT,
+    INT_TEXT,
+    TRUE_TEXT,
+    Decoder,
+    Flavour,
+    RawBatch,
+)
+from clen_core.schema.arrow import arrow_schema, arrow_type
+
+__all__ = [
+    "REJECTS_SCHEMA",
+    "Checked",
+    "check_batch",
+    "objects_from_batch",
+    "validate_batches",
+]
+
+REJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("row", pa.int64(), nullable=False),
+        pa.field("field", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+    ]
+)
+"""One reject per (row, bad field): its 1-based source row, the field, the value as text, why."""
+
+
+@attrs.frozen
+class Checked:
+    """What :func:`check_batch` made of one raw batch."""
+
+    valid: pa.RecordBatch
+    """The valid rows, in the entity's Arrow schema, canonicalised."""
+    valid_rows: pa.Array
+    """Source row number of each valid row."""
+    rejects: pa.Table
+    """One row per (rejected row, bad field), in :data:`REJECTS_SCHEMA`, by row."""
+    rejected_rows: pa.Array
+    """Source row numbers of the rejected rows, ascending (unreadable rows included)."""
+
+
+# --------------------------------------------------------------------------- per field
+
+
+@attrs.define
+class _Column:
+    """A field's typed values (null where bad or missing) and, per row, why it is bad."""
+
+    typed: pa.Array
+    reason: pa.Array  # string, null where the value is fine
+
+    def fail(self, mask: pa.Array, reason: str) -> None:
+        # The first failing check of a field names it, as in the object path.
+        if not pc.any(mask).as_py():
+            return  # the usual case on good data: nothing to record
+        mask = pc.and_(pc.fill_null(mask, False), pc.is_null(self.reason))
+        self.reason = pc.if_else(mask, pa.scalar(reason), self.reason)
+
+
+_STRING = pa.string()
+
+
+def _nulls(n: int, t: pa.DataType = _STRING) -> pa.Array:
+    return pa.nulls(n, t)
+
+
+def _per_distinct(f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any]) -> _Column:
+    """The field's own check on each distinct raw value, spread back over the rows."""
+    target = arrow_type(f.shape, f.spec)
+    if pa.types.is_nested(raw.type):
+        return _per_value_nested(f, raw, convert, target)
+    distinct = pc.unique(raw).drop_null()
+    values: list[Any] = []
+    reasons: list[str | None] = []
+    for v in distinct.to_pylist():
+        try:
+            values.append(_to_arrow_value(f, f.validate(convert(v))))
+            reasons.append(None)
+        except (ValueError, TypeError) as exc:
+            values.append(None)
+            reasons.append(str(exc))
+    idx = pc.index_in(raw, value_set=distinct)
+    value_type = target.value_type if pa.types.is_dictionary(target) else target
+    typed = pc.take(pa.array(values, value_type), idx)
+    reason = pc.take(pa.array(reasons, pa.string()), idx)
+    return _Column(typed, reason)
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, tuple):
+        return tuple(_hashable(x) for x in v)
+    return v
+
+
+def _per_value_nested(
+    f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any], target: pa.DataType
+) -> _Column:
+    # Arrow has no distinct kernel for lists and maps: these (rare, small) columns are
+    # checked value by value, each distinct value once.
+    seen: dict[Any, tuple[Any, str | None]] = {}
+    values: list[Any] = []
+    reasons: list[str | None] = []
+    for v in raw.to_pylist():
+        if v is None:
+            values.append(None)
+            reasons.append(None)
+            continue
+        key = _hashable(v)
+        if key not in seen:
+            try:
+                seen[key] = (_to_arrow_value(f, f.validate(convert(v))), None)
+            except (ValueError, TypeError) as exc:
+                seen[key] = (None, str(exc))
+        value, reason = seen[key]
+        values.append(value)
+        reasons.append(reason)
+    return _Column(pa.array(values, target), pa.array(reasons, pa.string()))
+
+
+def _to_arrow_value(f: FieldInfo, v: Any) -> Any:
+    if isinstance(f.shape, MapShape) and v is not None:
+        return list(v.items())
+    return v
+
+
+def _decoder_convert(info: EntityInfo, f: FieldInfo, flavour: Flavour) -> Callable[[Any], Any]:
+    # The object path's own parse of one value: the same words, the same verdicts.
+    return Decoder(info, flavour).converter(f.name)
+
+
+def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
+    shape = f.shape
+    assert isinstance(shape, ScalarShape)
+    py = shape.py
+    present = pc.is_valid(raw)
+    if shape.enum is not None or py is str:
+        return _Column(raw, _nulls(n))
+    if py is bool:
+        is_true = pc.is_in(raw, value_set=pa.array(TRUE_TEXT))
+        is_false = pc.is_in(raw, value_set=pa.array(FALSE_TEXT))
+        col = _Column(pc.if_else(is_true, True, pc.if_else(is_false, False, None)), _nulls(n))
+        col.fail(pc.and_(present, pc.invert(pc.or_(is_true, is_false))), "expected true or false")
+        return col
+    pattern, target, message = (
+        (INT_TEXT, pa.int64(), "expected a whole number")
+        if py is int
+        else (FLOAT_TEXT, pa.float64(), "expected a number")
+    )
+    ok = pc.match_substring_regex(raw, pattern)
+    try:
+        typed = pc.cast(pc.if_else(ok, raw, None), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _Column(_nulls(n, target), _nulls(n))  # overflow: the caller goes per value
+    col = _Column(typed, _nulls(n))
+    col.fail(pc.and_(present, pc.invert(pc.fill_null(ok, False))), message)
+    return col
+
+
+def _vectorised(f: FieldInfo) -> bool:
+    shape = f.shape
+    return (
+        isinstance(shape, ScalarShape)
+        and f.spec.code is None
+        and shape.py in (str, int, float, bool, dt.date)
+    ) or (isinstance(shape, ScalarShape) and shape.enum is not None)
+
+
+def _check_scalar(f: FieldInfo, col: _Column) -> None:
+    """The field's invariants on typed values, vectorised (as ``FieldInfo.validate``)."""
+    shape = f.shape
+    assert isinstance(shape, ScalarShape)
+    spec, values = f.spec, col.typed
+    if shape.enum is not None:
+        text = pc.cast(values, pa.string()) if pa.types.is_dictionary(values.type) else values
+        col.typed = text
+        allowed = ", ".join(m.value for m in shape.enum)
+        members = pa.array([m.value for m in shape.enum])
+        unknown = pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, value_set=members)))
+        col.fail(unknown, f"expected one of {allowed}")
+        return
+    if shape.py is str:
+        length = pc.utf8_length(values)
+        if spec.min_length:
+            word = (
+                "must not be empty" if spec.min_length == 1 else f"at least {spec.min_length} chars"
+            )
+            col.fail(pc.less(length, spec.min_length), word)
+        if spec.max_length is not None:
+            col.fail(pc.greater(length, spec.max_length), f"at most {spec.max_length} characters")
+        if spec.pattern is not None:
+            col.fail(pc.invert(pc.match_substring_regex(values, spec.pattern)),
+                     f"must match {spec.pattern}")  # fmt: skip
+        return
+    if shape.py is float:
+        col.fail(pc.invert(pc.is_finite(values)), "expected a finite number, got NaN or infinity")
+    if shape.py in (int, float):
+        if spec.ge is not None:
+            col.fail(pc.less(values, spec.ge), f"must be ≥ {spec.ge}")
+        if spec.gt is not None:
+            col.fail(pc.less_equal(values, spec.gt), f"must be > {spec.gt}")
+        if spec.le is not None:
+            col.fail(pc.greater(values, spec.le), f"must be ≤ {spec.le}")
+
+
+def _field(
+    info: EntityInfo, f: FieldInfo, raw: pa.Array | None, n: int, flavour: Flavour
+) -> _Column:
+    target = arrow_type(f.shape, f.spec)
+    if raw is None:  # an absent optional column
+        return _Column(_nulls(n, target), _nulls(n))
+    # Dates in text go once per distinct value through Python's own calendar: Arrow's
+    # strptime rolls some impossible dates over (0001-02-30 → 0001-03-02).
+    text_date = flavour == "text" and f.scalar.py is dt.date
+    if _vectorised(f) and not text_date and not (flavour == "python" and not _typed_ok(f, raw)):
+        col = _text_scalar(f, raw, n) if flavour == "text" else _Column(raw, _nulls(n))
+        if col.typed.null_count == n and raw.null_count != n and col.reason.null_count == n:
+            col = _per_distinct(f, raw, _decoder_convert(info, f, flavour))  # numeric overflow
+        else:
+            _check_scalar(f, col)
+    else:
+        col = _per_distinct(f, raw, _decoder_convert(info, f, flavour))
+    if not f.optional:
+        col.fail(pc.and_(pc.is_null(raw), pc.is_null(col.reason)), "required, got nothing")
+    return col
+
+
+def _typed_ok(f: FieldInfo, raw: pa.Array) -> bool:
+    shape = f.shape
+    assert isinstance(shape, ScalarShape)
+    t = raw.type
+    if shape.enum is not None:
+        return bool(pa.types.is_string(t) or pa.types.is_dictionary(t))
+    check = {
+        str: pa.types.is_string,
+        int: pa.types.is_int64,
+        float: pa.types.is_float64,
+        bool: pa.types.is_boolean,
+        dt.date: pa.types.is_date32,
+    }[shape.py]
+    return bool(check(t))
+
+
+# --------------------------------------------------------------------------- per batch
+
+
+def _constraint_masks(
+    info: EntityInfo, cols: dict[str, _Column]
+) -> list[tuple[str, pa.Array, str]]:
+    out = []
+    for c in info.constraints:
+        fine = None
+        for name in c.names:
+            ok = pc.is_null(cols[name].reason)
+            fine = ok if fine is None else pc.and_(fine, ok)
+        if isinstance(c, Ordered):
+            lo, hi = cols[c.earlier].typed, cols[c.later].typed
+            bad = pc.and_(fine, pc.fill_null(pc.less(hi, lo), False))
+            out.append((c.later, bad, f"must not be before {c.earlier}"))
+        elif isinstance(c, Together):
+            given = [pc.is_valid(cols[name].typed) for name in c.fields]
+            anyg = given[0]
+            for g in given[1:]:
+                anyg = pc.or_(anyg, g)
+            for name, g in zip(c.fields, given, strict=True):
+                others = ", ".join(x for x in c.fields if x != name)
+                out.append((name, pc.and_(fine, pc.and_(anyg, pc.invert(g))),
+                            f"required when {others} is given"))  # fmt: skip
+    return out
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    try:
+        return pc.cast(values, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
+
+
+def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flavour) -> Checked:
+    """Check one raw batch: the valid rows (entity schema, canonical) and the rejects."""
+    info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    batch = raw.batch
+    n = batch.num_rows
+    names = set(batch.schema.names)
+    cols = {
+        f.name: _field(info, f, batch.column(f.name) if f.name in names else None, n, flavour)
+        for f in info.fields
+    }
+    problems: list[tuple[str, pa.Array, pa.Array, pa.Array]] = []
+    bad_any = pa.array([False] * n, pa.bool_())
+    for f in info.fields:
+        col = cols[f.name]
+        bad = pc.is_valid(col.reason)
+        bad_any = pc.or_(bad_any, bad)
+        raw_col = batch.column(f.name) if f.name in names else _nulls(n)
+        problems.append((f.name, bad, raw_col, col.reason))
+    for name, bad, reason in _constraint_masks(info, cols):
+        bad_any = pc.or_(bad_any, bad)
+        raw_col = batch.column(name) if name in names else _nulls(n)
+        problems.append((name, bad, raw_col, pa.array([reason] * n, pa.string())))
+    order = {name: i for i, name in enumerate(info.field_names)}
+    pieces = []
+    for name, bad, raw_col, reason in problems:
+        if not pc.any(bad).as_py():
+            continue
+        idx = pc.indices_nonzero(bad)
+        pieces.append(
+            pa.table(
+                {
+                    "row": pc.take(raw.rows, idx),
+                    "field": pa.array([name] * len(idx), pa.string()),
+                    "value": _as_text(pc.take(raw_col, idx)),
+                    "reason": pc.take(reason, idx),
+                    "_order": pa.array([order[name]] * len(idx), pa.int64()),
+                }
+            )
+        )
+    for p in raw.problems:
+        pieces.append(
+            pa.table(
+                {
+                    "row": [p.row],
+                    "field": pa.array([None], pa.string()),
+                    "value": [p.text],
+                    "reason": [p.reason],
+                    "_order": [-1],
+                }
+            )
+        )
+    rejects = (
+        pa.concat_tables(pieces).sort_by([("row", "ascending"), ("_order", "ascending")])
+        .drop_columns(["_order"]).cast(REJECTS_SCHEMA)
+        if pieces
+        else REJECTS_SCHEMA.empty_table()
+    )  # fmt: skip
+    keep = pc.invert(bad_any)
+    schema = arrow_schema(info)
+    arrays = [_final(f, cols[f.name].typed, keep) for f in info.fields]
+    valid = pa.RecordBatch.from_arrays(arrays, schema=schema)
+    rejected = pc.unique(rejects.column("row").combine_chunks())
+    rejected = pc.take(rejected, pc.sort_indices(rejected))
+    return Checked(valid, pc.filter(raw.rows, keep), rejects, rejected)
+
+
+def _final(f: FieldInfo, typed: pa.Array, keep: pa.Array) -> pa.Array:
+    target = arrow_type(f.shape, f.spec)
+    kept = pc.filter(typed, keep)
+    if not kept.type.equals(target):
+        kept = kept.cast(target)
+    return kept
+
+
+def validate_batches(
+    entity: str | type | EntityInfo,
+    batches: Iterable[pa.RecordBatch | RawBatch],
+    *,
+    flavour: Flavour = "python",
+) -> Iterator[Checked]:
+    """Check a stream of batches (a plain function: no global state, fit for workers).
+
+    Plain record batches are numbered from 1 on, unless they carry a ``_row`` column.
+    """
+    info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    row = 0
+    for b in batches:
+        if isinstance(b, RawBatch):
+            raw = b
+        elif "_row" in b.schema.names:
+            raw = RawBatch(b.drop_columns(["_row"]), b.column("_row"))
+        else:
+            raw = RawBatch(b, pa.array(range(row + 1, row + 1 + b.num_rows), pa.int64()))
+        if len(raw.rows):
+            row = max(row, pc.max(raw.rows).as_py())
+        yield check_batch(info, raw, flavour=flavour)
+
+
+# --------------------------------------------------------------------------- objects
+
+
+def _py_values(f: FieldInfo, column: pa.Array) -> list[Any]:
+    shape = f.shape
+    if isinstance(shape, ScalarShape):
+        if shape.enum is not None:
+            members = {m.value: m for m in shape.enum}
+            text = pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
+            return [None if v is None else members[v] for v in text.to_pylist()]
+        return list(column.to_pylist())
+    convert = Decoder.python_converter(shape)
+    return [None if v is None else convert(v) for v in column.to_pylist()]
+
+
+def objects_from_batch(entity: str | type | EntityInfo, batch: pa.RecordBatch) -> list[Any]:
+    """Objects from a batch of checked, canonical values, without checking them again."""
+    info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    cls = info.cls
+    n = batch.num_rows
+    objs: list[Any] = [object.__new__(cls) for _ in range(n)]
+    for f in info.fields:
+        # The slot's own descriptor sets it directly: frozen __setattr__ is for users.
+        setter = cls.__dict__[f.name].__set__
+        for obj, value in zip(objs, _py_values(f, batch.column(f.name)), strict=True):
+            setter(obj, value)
+    return objs
