@@ -61,3 +61,11 @@ def test_more_uncertainty_never_turns_inconclusive_into_a_verdict(
     small, large = sorted((u1, u2))
     if decide(x, small, limit, "upper") is Decision.INCONCLUSIVE:
         assert decide(x, large, limit, "upper") is Decision.INCONCLUSIVE
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_numbers_are_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        decide(bad, 0.1, 1.0, "upper")
+    with pytest.raises(ValueError, match="finite"):
+        decide(1.0, bad, 1.0, "upper")

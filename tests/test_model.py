@@ -34,6 +34,7 @@ ENTITY_CLASSES = {
     "analysis_result": "AnalysisResult",
     "pt_study": "PTStudy",
     "pt_result": "PTResult",
+    "pt_score": "PTScore",
     "objective": "Objective",
     "action_plan_item": "ActionPlanItem",
     "programme": "Programme",

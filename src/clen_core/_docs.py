@@ -246,6 +246,7 @@ _BUILTIN_FORMAT_PLUGINS = {
     "CSV": "clen_core_csv",
     "JSON and JSON Lines": "clen_core_json",
     "Parquet": "clen_core_parquet",
+    "Published activity listings": "clen_core_listing",
 }
 
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -27,7 +28,7 @@ from rich.table import Table
 import clen_core
 from clen_core.errors import ClenError
 from clen_core.formats import describe, formats, get_format
-from clen_core.io import read, read_dataset, write, write_dataset
+from clen_core.io import atomic_file, read, read_dataset, write_dataset
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
 from clen_core.rules import Report, Severity, rules, validate
@@ -286,13 +287,17 @@ def validate_cmd(
     with _errors():
         name = _entity_name(entity)
         reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
+        tables = []
         with _progress(quiet, "validating") as progress:
-            objects = list(_counted(reader, progress, f"reading {file.name}"))
-        report = validate({name: objects}, max_findings=max_findings)
+            task = progress.add_task(f"reading {file.name}", total=None)
+            for batch, rows in reader.batches():
+                # The rules see the valid rows as one table, with their source rows.
+                tables.append(pa.Table.from_batches([batch]).append_column("_row", rows))
+                progress.update(task, completed=reader.read_rows)
+        table = pa.concat_tables(tables) if tables else clen_core.arrow_schema(name).empty_table()
+        report = validate({name: table}, max_findings=max_findings)
         report.add_rejected_rows(name, reader.rejects, reader.rejected)
         if report_path is not None:
-            from clen_core.io import atomic_file
-
             with atomic_file(report_path) as sink:
                 sink.write(report.to_json().encode())
     if as_json:
@@ -334,19 +339,25 @@ def convert_cmd(
         reader = read(src, entity=name, format=from_fmt, on_reject="collect", rejects=rejects)
         target_format = get_format(to_fmt) if to_fmt else None
 
-        def rows() -> Iterator[Any]:
-            yield from reader
+        fmt = target_format or clen_core.formats.format_for_path(dst)
+        if fmt.write is None:
+            _fail(f"format {fmt.name!r} cannot write")
+        written = 0
+
+        def batches(progress: Progress) -> Iterator[pa.RecordBatch]:
+            # Valid rows flow from reader to writer batch by batch: no object per row.
+            nonlocal written
+            task = progress.add_task(f"{src.name} → {dst.name}", total=None)
+            for batch, _ in reader.batches():
+                written += batch.num_rows
+                progress.update(task, completed=reader.read_rows)
+                yield batch
             if strict and reader.rejected:
                 raise _StrictAbort
 
         try:
-            with _progress(quiet, "converting") as progress:
-                result = write(
-                    _counted(rows(), progress, f"{src.name} → {dst.name}"),
-                    dst,
-                    entity=name,
-                    format=target_format,
-                )
+            with _progress(quiet, "converting") as progress, atomic_file(dst) as sink:
+                fmt.write(sink, get_entity(name), batches(progress))
         except _StrictAbort:
             err.print(
                 f"{src}: {reader.rejected:,} of {reader.read_rows:,} row(s) rejected; "
@@ -356,7 +367,6 @@ def convert_cmd(
             for r in reader.rejects[:10]:
                 err.print(f"  {r}", markup=False)
             raise typer.Exit(EXIT_FINDINGS) from None
-    written = result.rows[name]
     out.print(
         f"{src} → {dst}: {reader.read_rows:,} read, {written:,} written, "
         f"{reader.rejected:,} rejected"
@@ -470,12 +480,62 @@ def generate_cmd(
                     progress.advance(task, b.num_rows)
                     yield b
 
-            from clen_core.io import atomic_file
-
             with atomic_file(out_path) as sink:
                 target.write(sink, info, batches())
     out.print(
         f"{out_path}: {n:,} {name} row(s), seed {seed}, error rate {error_rate}", markup=False
+    )
+
+
+# --------------------------------------------------------------------------- pt-report
+
+
+class PTReportFormat(StrEnum):
+    """What ``clen pt-report`` writes."""
+
+    HTML = "html"
+    JSON = "json"
+
+
+@app.command("pt-report")
+def pt_report_cmd(
+    results: Annotated[
+        Path, typer.Argument(metavar="RESULTS", help="File of pt_result rows (any format).")
+    ],
+    study: Annotated[str, typer.Option("--study", help="Identifier of the study to report.")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="File to write the report to.")],
+    fmt: Annotated[
+        PTReportFormat, typer.Option("--format", "-f", help="html (a page) or json (programs).")
+    ] = PTReportFormat.HTML,
+    studies: Annotated[
+        Path | None,
+        typer.Option(
+            "--studies",
+            help="File of pt_study rows holding the study; without it, the embedded "
+            "reference dataset's studies.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a proficiency test (ISO 13528) and write its report.
+
+    One self-contained HTML page (summary, z-score chart, table of scores) or
+    JSON. Exit 2 for an unknown study, a bad file, or a round that cannot be
+    scored (e.g. degenerate results and no σ_pt given).
+    """
+    from clen_core.pt_report import report_from_files
+
+    with _errors():
+        evaluation = report_from_files(results, study, out_path, format=fmt.value, studies=studies)
+    summary = evaluation.summary
+    if as_json:
+        _print_json(summary.to_dict() | {"out": str(out_path), "format": fmt.value})
+        return
+    counts = ", ".join(f"{n} {c.value}" for c, n in summary.counts.items())
+    out.print(
+        f"{out_path}: study {summary.study_id}, {summary.p} laboratories: {counts}; "
+        f"{summary.action_signals} action signal(s)",
+        markup=False,
     )
 
 

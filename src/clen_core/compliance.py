@@ -9,6 +9,7 @@ image. With ``U = 0`` this is the plain comparison ``x > L``.
 from __future__ import annotations
 
 import enum
+import math
 
 __all__ = ["Decision", "LimitType", "decide"]
 
@@ -36,6 +37,8 @@ def decide(value: float, uncertainty: float, limit: float, limit_type: LimitType
     >>> decide(10.1, 0.2, 10.0, "upper")
     <Decision.INCONCLUSIVE: 'inconclusive'>
     """
+    if not all(math.isfinite(v) for v in (value, uncertainty, limit)):
+        raise ValueError("value, uncertainty and limit must be finite numbers")
     if uncertainty < 0:
         raise ValueError(f"expanded uncertainty must be ≥ 0, got {uncertainty}")
     if LimitType(limit_type) is LimitType.LOWER:

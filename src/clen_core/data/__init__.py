@@ -268,7 +268,9 @@ def _proficiency() -> list[object]:
         PTResult(study_id=study.study_id, lab_id=lab, value=v, uncertainty=0.05)
         for lab, v in zip(labs, values, strict=True)
     ]
-    return [study, *results]
+    from clen_core.proficiency import evaluate
+
+    return [study, *results, *evaluate(study, results).scores]
 
 
 def _enforcement() -> list[object]:

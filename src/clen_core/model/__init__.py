@@ -30,7 +30,7 @@ from clen_core.model.science import (
     Sample,
     Substance,
 )
-from clen_core.model.proficiency import PTPurpose, PTResult, PTStudy
+from clen_core.model.proficiency import PTPurpose, PTResult, PTScore, PTStudy, ScoreClass
 from clen_core.model.enforcement import ActionPlanItem, ItemStatus, Objective, ObjectiveLevel
 from clen_core.model.programme import FundedAction, FundedActionType, Programme
 from clen_core.model.cooperation import AttachePost, InformationExchange, Partner, PartnerKind
@@ -64,12 +64,14 @@ __all__ = [
     "Ordered",
     "PTPurpose",
     "PTResult",
+    "PTScore",
     "PTStudy",
     "Partner",
     "PartnerKind",
     "Programme",
     "ProjectGroup",
     "Sample",
+    "ScoreClass",
     "Spec",
     "Substance",
     "Together",
