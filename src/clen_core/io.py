@@ -385,13 +385,18 @@ class Reader:
                 rows = pa.array([self.row - len(chunk) + 1 + i for i in range(len(chunk))])
                 yield to_arrow(chunk, self.entity.name).to_batches()[0], rows
             return
-        for checked in self._checked():
+        for checked, bad in self._checked():
+            for rejects, record in bad:
+                self._rejects.add(rejects, record)
+            self.accepted += checked.valid.num_rows
+            if len(checked.valid_rows):
+                self.row = checked.valid_rows[-1].as_py()
             yield checked.valid, checked.valid_rows
         if self._on_reject == "error" and self.rejected:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
-    def _checked(self) -> Generator[Any, None, None]:
-        """Each raw batch checked; rejects recorded in row order (stopping as "fail" says)."""
+    def _checked(self) -> Generator[tuple[Any, list[tuple[list[Reject], Any]]], None, None]:
+        """Each raw batch checked, with its rejected rows (in row order) for the caller."""
         from clen_core.columnar import check_batch
 
         assert self.format.read_batches is not None
@@ -401,48 +406,31 @@ class Reader:
                 for raw in self.format.read_batches(source, self.entity, self.path):
                     checked = check_batch(self.entity, raw, flavour=self.format.flavour)
                     self.read_rows += len(raw.rows) + len(raw.problems)
-                    for _, (rejects, record) in sorted(
-                        _rejects_by_row(self.path, raw, checked).items()
-                    ):
-                        self._rejects.add(rejects, record)
-                    self.accepted += checked.valid.num_rows
-                    if len(checked.valid_rows):
-                        self.row = checked.valid_rows[-1].as_py()
-                    yield checked
+                    bad = sorted(_rejects_by_row(self.path, raw, checked).items())
+                    yield checked, [entry for _, entry in bad]
             failed = False
         finally:
             self._rejects.close(failed)
 
     def _columnar(self) -> Generator[Any, None, None]:
-        """Whole batches checked at once; objects built from the valid columns unchecked."""
-        from clen_core.columnar import check_batch, objects_from_batch
+        """Objects built from the checked columns without checking them again."""
+        from clen_core.columnar import objects_from_batch
 
-        assert self.format.read_batches is not None
-        failed = True
-        try:
-            with open(self.path, "rb") as source:
-                for raw in self.format.read_batches(source, self.entity, self.path):
-                    checked = check_batch(self.entity, raw, flavour=self.format.flavour)
-                    self.read_rows += len(raw.rows) + len(raw.problems)
-                    objs = objects_from_batch(self.entity, checked.valid)
-                    rows = checked.valid_rows.to_pylist()
-                    bad = _rejects_by_row(self.path, raw, checked)
-                    # In row order, so that on_reject="fail" stops where the object path does.
-                    pending = iter(sorted(bad.items()))
+        for checked, bad in self._checked():
+            objs = objects_from_batch(self.entity, checked.valid)
+            pending = iter(bad)
+            next_bad = next(pending, None)
+            # In row order, so that on_reject="fail" stops where the object path does.
+            for row, obj in zip(checked.valid_rows.to_pylist(), objs, strict=True):
+                while next_bad is not None and next_bad[0][0].row < row:
+                    self._rejects.add(*next_bad)
                     next_bad = next(pending, None)
-                    for row, obj in zip(rows, objs, strict=True):
-                        while next_bad is not None and next_bad[0] < row:
-                            self._rejects.add(*next_bad[1])
-                            next_bad = next(pending, None)
-                        self.accepted += 1
-                        self.row = row
-                        yield obj
-                    while next_bad is not None:
-                        self._rejects.add(*next_bad[1])
-                        next_bad = next(pending, None)
-            failed = False
-        finally:
-            self._rejects.close(failed)
+                self.accepted += 1
+                self.row = row
+                yield obj
+            while next_bad is not None:
+                self._rejects.add(*next_bad)
+                next_bad = next(pending, None)
         if self._on_reject == "error" and self.rejected:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
