@@ -65,12 +65,12 @@ def test_hooks_are_the_contract_of_the_design() -> None:
 
 def test_builtin_formats_are_plugins_loaded_through_entry_points() -> None:
     by_name = {p.name: p for p in list_plugins()}
-    for name in ("csv", "json", "parquet"):
+    for name in ("csv", "json", "listing", "parquet"):
         assert by_name[name].status == "loaded"
         assert by_name[name].distribution == "clen_core"
         assert by_name[name].version == clen_core.__version__
         assert "clen_register_formats" in by_name[name].hooks
-    assert {f.plugin for f in formats()} >= {"csv", "json", "parquet"}
+    assert {f.plugin for f in formats()} >= {"csv", "json", "listing", "parquet"}
 
 
 # --------------------------------------------------------------------------- a test plugin
