@@ -23,6 +23,14 @@ def _blocks() -> list[tuple[str, int, str]]:
 BLOCKS = _blocks()
 
 
+def _is_expression(text: str) -> bool:
+    try:
+        compile(text, "<claim>", "eval")
+    except SyntaxError:
+        return False
+    return True
+
+
 def test_docs_have_examples() -> None:
     assert len(BLOCKS) >= 6
 
@@ -37,9 +45,13 @@ def test_example_runs_and_its_claims_hold(page: str, n: int, code: str) -> None:
         if claim is None:
             chunk.append(line)
             continue
+        expr = claim["expr"]
+        # A claim may close an expression that starts on earlier lines: take them along.
+        while not _is_expression(expr) and chunk:
+            expr = chunk.pop() + "\n" + expr
         exec("\n".join(chunk), namespace)  # the statements before the claim
         chunk = []
-        got = eval(claim["expr"], namespace)
+        got = eval(expr, namespace)
         expected = eval(claim["expected"], namespace)
-        assert got == expected, f"{page} block {n}: {claim['expr']} gave {got!r}"
+        assert got == expected, f"{page} block {n}: {expr} gave {got!r}"
     exec("\n".join(chunk), namespace)
