@@ -22,7 +22,9 @@ and once under :mod:`cProfile`. Every function's own time is put in one bucket:
   ``Decoder`` (``clen_core.records``);
 - **check**: invariants: field checks, code systems, entity constraints, the
   entity's ``__init__`` (``clen_core.model``, ``clen_core.codes``,
-  ``clen_core.rules`` but its report);
+  ``clen_core.rules`` but its report), the columnar engine's checks
+  (``clen_core.columnar`` but its casts from text and its building of objects,
+  which are parse);
 - **write**: objects → Arrow (``clen_core.schema.arrow.to_arrow``), Parquet
   encoding, file writing (``clen_core.io.write``, the plugins' writers);
 - **report**: the findings: building the report (``clen_core.rules.report``) and
@@ -33,10 +35,10 @@ and once under :mod:`cProfile`. Every function's own time is put in one bucket:
 
 Built-ins, the standard library and pyarrow's Python wrappers have no bucket
 of their own: their time goes to the bucket of whoever called them, in
-proportion to the time spent under each caller. Functions of
-``clen_core.columnar`` and of modules not listed are put in a bucket by their
-name (``read…``, ``parse…``/``cast…``/``decode…``, ``check…``/``valid…``,
-``write…``/``encode…``); extend :func:`classify` when that guesses wrong.
+proportion to the time spent under each caller. Functions of modules not
+listed are put in a bucket by their name (``read…``, ``parse…``/``cast…``/
+``decode…``, ``check…``/``valid…``, ``write…``/``encode…``); extend
+:func:`classify` when that guesses wrong.
 cProfile slows down Python-heavy code (one call per row) much more than
 Arrow's C++ code: read the shares as an upper bound for the per-row Python
 parts. The whole-process start-up (``clen convert`` of a 100-row file) is
@@ -59,9 +61,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 # ruff: noqa: E402
 
 import argparse
+import ast
 import contextlib
 import cProfile
 import datetime as dt
+import functools
 import json
 import os
 import pstats
@@ -96,6 +100,9 @@ _CHECK_NAMES = re.compile(r"check|valid|rule|reject|invariant|constraint")
 _PARSE_NAMES = re.compile(
     r"pars|decode|convert|cast|pylist|from_arrow|materiali|to_py|py_value|objects_from|from_batch"
 )
+_COLUMNAR_PARSE = re.compile(
+    r"pars|decode|convert|cast|py_value|objects_from|text_scalar|as_text|to_py"
+)
 _READ_NAMES = re.compile(r"read|open|scan|batches|restore|header")
 _CLI_REPORT = frozenset({"_print_report", "_table", "_print_json"})
 _IO_WRITE = frozenset({"write", "write_dataset", "_batches", "atomic_file", "count", "_umask"})
@@ -113,9 +120,33 @@ def _by_name(name: str) -> str:
     return "other"
 
 
+@functools.cache
+def _functions(filename: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of every function defined in a source file."""
+    try:
+        tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [
+        (node.lineno, node.end_lineno or node.lineno, node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+
+
+def _name(func: Func) -> str:
+    """The function's name; for a comprehension or lambda, the function it is written in."""
+    filename, line, name = func
+    if not name.startswith("<") or name == "<module>" or filename == "~":
+        return name
+    around = [f for f in _functions(filename) if f[0] <= line <= f[1]]
+    return max(around)[2] if around else name
+
+
 def classify(func: Func) -> str | None:
     """The bucket of a function's own time, or ``None``: its callers' buckets."""
-    filename, _, name = func
+    filename = func[0]
+    name = _name(func)
     path = filename.replace("\\", "/")
     if filename == "~":  # a built-in
         if "fsync" in name or "method 'write' of '_io" in name:
@@ -144,7 +175,11 @@ def classify(func: Func) -> str | None:
             return "report" if name in _CLI_REPORT else "other"
         if module in ("plugins.py", "formats.py", "errors.py"):
             return "other"
-        return _by_name(name)  # columnar and anything new
+        if module.startswith("columnar/"):
+            # The checking engine: text → typed values is parse, building objects
+            # from checked columns is parse, the rest is check.
+            return "parse" if _COLUMNAR_PARSE.search(name) else "check"
+        return _by_name(name)  # anything new
     if re.search(r"/clen_core_\w+/", path):  # the format plugins
         if "pylist" in name:
             return "parse"
@@ -207,7 +242,8 @@ def _label(func: Func) -> str:
     if filename == "~":
         return name.replace("<built-in method ", "<").replace("<method ", "<")
     path = _PREFIX.sub("", filename.replace("\\", "/"))
-    return f"{path}:{line}({name})"
+    outer = _name(func)
+    return f"{path}:{line}({name if outer == name else f'{outer}.{name}'})"
 
 
 # --------------------------------------------------------------------------- child

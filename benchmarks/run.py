@@ -1,6 +1,7 @@
 """clen_core's benchmarks: each figure a ratio against a reference measured in the same run.
 
     python benchmarks/run.py [--rows N] [--big-rows M] [--repeat K] [--out FILE] [--quick]
+                             [--frictionless-rows P] [--json FILE] [--keep DIR]
 
 The data is ``--rows`` generated ``activity`` rows (``clen generate activity N
 file --seed 1``), written once as CSV (clen_core's own writer) and as
@@ -683,16 +684,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         body = markdown(figures, info, command, data, args.repeat, clen, total)
     print()
     print(text_table(figures))
-    print(f"\n{total / 60:.1f} min in all; written to {args.out}")
     write_markdown(args.out, body)
+    print(f"\n{total / 60:.1f} min in all; written to {args.out}")
     if args.json is not None:
         results = {"command": command, "machine": info, "minutes": total / 60,
                    "figures": [asdict(f) | {"result": f.result} for f in figures]}  # fmt: skip
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    failed = [f.name for f in figures if not f.passed]
     if args.quick:
         return 0
-    return 1 if failed else 0
+    return 0 if all(f.passed for f in figures) else 1
 
 
 if __name__ == "__main__":
