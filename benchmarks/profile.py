@@ -241,7 +241,12 @@ def _label(func: Func) -> str:
     filename, line, name = func
     if filename == "~":
         return name.replace("<built-in method ", "<").replace("<method ", "<")
-    path = _PREFIX.sub("", filename.replace("\\", "/"))
+    path = filename.replace("\\", "/")
+    mine = ROOT.as_posix() + "/"
+    if path.startswith(mine + "benchmarks/"):
+        path = path.removeprefix(mine)
+    else:
+        path = _PREFIX.sub("", path)
     outer = _name(func)
     return f"{path}:{line}({name if outer == name else f'{outer}.{name}'})"
 
@@ -254,8 +259,7 @@ def _child(path: str, csv: Path, parquet: Path, stats_file: Path) -> dict[str, A
     import clen_core
     from clen_core.cli import app
 
-    folder = Path(tempfile.mkdtemp(prefix="clen-profile-"))
-    out = folder / "out.parquet"
+    out = stats_file.with_name(f"{path}-out.parquet")  # in the parent's folder
     fn: Callable[[], Any]
     if path in ("convert", "validate"):
         args = (
