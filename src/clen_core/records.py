@@ -166,34 +166,27 @@ _FALSE = frozenset(FALSE_TEXT)
 Convert = Callable[[Any], Any]
 
 
+def _grammar(pattern: re.Pattern[str], convert: Callable[[str], Any], message: str) -> Convert:
+    """A text parser: the cell must match ``pattern`` whole, then ``convert`` reads it."""
+
+    def parse(v: str) -> Any:
+        if not pattern.fullmatch(v):
+            raise _Unfit(message)
+        return convert(v)
+
+    return parse
+
+
 def _text_scalar(shape: ScalarShape) -> Convert:
     py = shape.py
     if shape.enum is not None or py is str:
         return lambda v: v
     if py is int:
-
-        def to_int(v: str) -> int:
-            if not _INT.fullmatch(v):
-                raise _Unfit("expected a whole number")
-            return int(v)
-
-        return to_int
+        return _grammar(_INT, int, "expected a whole number")
     if py is float:
-
-        def to_float(v: str) -> float:
-            if not _FLOAT.fullmatch(v):
-                raise _Unfit("expected a number")
-            return float(v)
-
-        return to_float
+        return _grammar(_FLOAT, float, "expected a number")
     if py is Decimal:
-
-        def to_decimal(v: str) -> Decimal:
-            if not _DECIMAL.fullmatch(v):
-                raise _Unfit("expected a decimal number such as 1250.00")
-            return Decimal(v)
-
-        return to_decimal
+        return _grammar(_DECIMAL, Decimal, "expected a decimal number such as 1250.00")
     if py is bool:
 
         def to_bool(v: str) -> bool:
