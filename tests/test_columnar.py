@@ -41,7 +41,9 @@ def _cell(value: Any) -> str | None:
 JUNK = st.one_of(
     text(0, 12),
     st.sampled_from(["", " 1", "1_000", "1e400", "nan", "-0", "12.", ".5", "2016-02-30",
-                     "2016-2-3", "20160203", "true ", "TRUE", "yes", "[1]", "{}", "[\"ZZ\"]",
+                     "0000-01-01", "0001-01-01", "0001-02-30", "2023-02-29", "2024-02-29",
+                     "9999-12-31", "2016-13-01", "2016-00-10", "2016-2-3",
+                     "20160203", "true ", "TRUE", "yes", "[1]", "{}", "[\"ZZ\"]",
                      '{"zz": ["x"]}', "99999999999999999999", "-1", "7", "0", "EL", "el"]),
 )  # fmt: skip
 
@@ -149,3 +151,32 @@ def test_objects_from_checked_columns_equal_checked_objects() -> None:
     assert objs == clen_core.from_arrow(pa.Table.from_batches([batch]), "substance")
     assert isinstance(objs[0].names, dict)
     assert {type(o.cus) for o in objs} == {str}
+
+
+# Arrow's strptime alone would accept every one of these bad dates (it rolls impossible days
+# over and knows a year 0); Python's calendar refuses them, and so must the columnar path.
+DATES = ["2016-02-29", "2015-02-29", "0001-02-30", "0000-01-01", "0001-01-01", "9999-12-31",
+         "2016-13-01", "2016-00-10", "2016-04-31", "2016-2-3", " 2016-02-03"]  # fmt: skip
+
+
+def test_text_dates_checked_by_the_calendar_vectorised() -> None:
+    import datetime as dt
+
+    def python(v: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(v) if len(v) == 10 else None
+        except ValueError:
+            return None
+
+    rows = [{"activity_id": f"A-{i}", "action": "1", "kind": "workshop", "theme": "T",
+             "city": "Lyon", "country": "FR", "start": d, "end": "9999-12-31"}
+            for i, d in enumerate(DATES)]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(rows)
+    checked = check_batch("activity", RawBatch(batch, pa.array(range(1, len(rows) + 1))),
+                          flavour="text")  # fmt: skip
+    expected_bad = [i + 1 for i, d in enumerate(DATES) if python(d) is None]
+    assert checked.rejected_rows.to_pylist() == expected_bad == [2, 3, 4, 7, 8, 9, 10, 11]
+    assert set(checked.rejects.column("field").to_pylist()) == {"start"}
+    assert checked.valid.column("start").to_pylist() == [
+        python(d) for d in DATES if python(d) is not None
+    ]

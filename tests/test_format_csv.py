@@ -411,7 +411,8 @@ def test_reader_numbers_rows_around_multi_line_cells_and_invalid_rows() -> None:
     assert problem.text == "1,2"
 
 
-def test_row_numbers_stay_right_across_many_blocks() -> None:
+def test_row_numbers_stay_right_across_many_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 16)  # many blocks from a small file
     lines = [HEADER]
     for i in range(40_000):
         if i % 997 == 0:
@@ -421,7 +422,7 @@ def test_row_numbers_stay_right_across_many_blocks() -> None:
         else:
             lines.append(GOOD.format(id=f"A{i}", n=1))
     data = ("\n".join(lines) + "\n").encode()
-    assert len(data) > 2 * clen_core_csv.BLOCK_SIZE
+    assert len(data) > 20 * clen_core_csv.BLOCK_SIZE
     items = clen_core_csv.read_csv(io.BytesIO(data), get_entity("activity"), "mem.csv")
     for n, item in enumerate(items, start=2):
         assert item.row == n
@@ -468,7 +469,10 @@ def test_invalid_utf8_in_a_row_names_file_row_and_column(tmp_path: Path) -> None
     assert "UTF-8" in str(exc.value)
 
 
-def test_a_quote_never_closed_is_a_format_error_or_a_rejected_row(tmp_path: Path) -> None:
+def test_a_quote_never_closed_is_a_format_error_or_a_rejected_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 20)
     path = _write_text(tmp_path / "activity.csv", HEADER + "\n" + '"A,5\n')
     reader = clen_core.read(path, entity="activity", on_reject="collect")
     assert list(reader) == []
@@ -620,7 +624,12 @@ def _read_peak(path: Path, n: int) -> int:
     return int(sampler.peak - base)
 
 
-def test_reading_and_writing_stream_in_bounded_memory(tmp_path: Path) -> None:
+def test_reading_and_writing_stream_in_bounded_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory is bounded by the block (a few batches in flight), not by the file: a small
+    # block shows it on a file of a few blocks.
+    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 20)
     small, large = tmp_path / "small" / "activity.csv", tmp_path / "large" / "activity.csv"
     clen_core.write(_many_activities(20_000), small)
     with _PeakSampler() as writing:

@@ -81,7 +81,7 @@ __all__ = [
     "write_csv",
 ]
 
-BLOCK_SIZE = 1 << 20
+BLOCK_SIZE = 8 << 20
 """Bytes the reader parses at a time: bounds its memory (a row must fit in one block)."""
 
 _DANGER = "=+\\-@\\t\\r"

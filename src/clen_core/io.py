@@ -30,6 +30,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core._pipeline import ahead
 from clen_core.errors import ClenError, InvalidObjectError
 from clen_core.formats import Format, FormatError, format_for_path, get_format
 from clen_core.model.dataset import Dataset, DuplicateKeyError
@@ -399,15 +400,29 @@ class Reader:
         """Each raw batch checked, with its rejected rows (in row order) for the caller."""
         from clen_core.columnar import check_batch
 
-        assert self.format.read_batches is not None
+        read_batches = self.format.read_batches
+        assert read_batches is not None
+        entity, path, flavour = self.entity, self.path, self.format.flavour
+
+        def check(source: IO[bytes]) -> Iterator[tuple[int, Any, list[Any]]]:
+            # No user code runs here (callbacks run in the caller's thread, below).
+            with contextlib.closing(ahead(read_batches(source, entity, path))) as raws:
+                for raw in raws:
+                    checked = check_batch(entity, raw, flavour=flavour)
+                    bad = sorted(_rejects_by_row(path, raw, checked).items())
+                    yield len(raw.rows) + len(raw.problems), checked, [e for _, e in bad]
+
         failed = True
         try:
-            with open(self.path, "rb") as source:
-                for raw in self.format.read_batches(source, self.entity, self.path):
-                    checked = check_batch(self.entity, raw, flavour=self.format.flavour)
-                    self.read_rows += len(raw.rows) + len(raw.problems)
-                    bad = sorted(_rejects_by_row(self.path, raw, checked).items())
-                    yield checked, [entry for _, entry in bad]
+            # Three stages side by side: the format parses a batch, the next one is
+            # checked, and the caller writes (or builds objects from) the one before.
+            with (
+                open(self.path, "rb") as source,
+                contextlib.closing(ahead(check(source))) as stream,
+            ):
+                for rows, checked, bad in stream:
+                    self.read_rows += rows
+                    yield checked, bad
             failed = False
         finally:
             self._rejects.close(failed)

@@ -181,6 +181,8 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
         col = _Column(pc.if_else(is_true, True, pc.if_else(is_false, False, None)), _nulls(n))
         col.fail(pc.and_(present, pc.invert(pc.or_(is_true, is_false))), "expected true or false")
         return col
+    if py is dt.date:
+        return _text_date(raw, present, n)
     pattern, target, message = (
         (INT_TEXT, pa.int64(), "expected a whole number")
         if py is int
@@ -193,6 +195,23 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
         return _Column(_nulls(n, target), _nulls(n))  # overflow: the caller goes per value
     col = _Column(typed, _nulls(n))
     col.fail(pc.and_(present, pc.invert(pc.fill_null(ok, False))), message)
+    return col
+
+
+def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
+    # Text dates follow records.DATE_TEXT and Python's calendar, as the object path's parse.
+    # Arrow's strptime rolls impossible dates over (0001-02-30 → 0001-03-02) and
+    # knows a year 0: a date is kept only when it prints back as the very same text
+    # and its year is not 0000, which is exactly what Python's calendar accepts.
+    # (The round trip also enforces DATE_TEXT: only that shape prints back the same.)
+    stamps = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
+    typed = pc.cast(stamps, pa.date32())
+    exact = pc.and_(
+        pc.fill_null(pc.equal(pc.cast(typed, pa.string()), raw), False),
+        pc.invert(pc.fill_null(pc.starts_with(raw, "0000"), False)),
+    )
+    col = _Column(pc.if_else(exact, typed, None), _nulls(n))
+    col.fail(pc.and_(present, pc.invert(exact)), "expected a date YYYY-MM-DD")
     return col
 
 
@@ -248,10 +267,9 @@ def _field(
     target = arrow_type(f.shape, f.spec)
     if raw is None:  # an absent optional column
         return _Column(_nulls(n, target), _nulls(n))
-    # Dates in text go once per distinct value through Python's own calendar: Arrow's
-    # strptime rolls some impossible dates over (0001-02-30 → 0001-03-02).
-    text_date = flavour == "text" and f.scalar.py is dt.date
-    if _vectorised(f) and not text_date and not (flavour == "python" and not _typed_ok(f, raw)):
+    if flavour == "text" and pa.types.is_null(raw.type):
+        raw = raw.cast(_STRING)  # a column of nothing but empty cells
+    if _vectorised(f) and not (flavour == "python" and not _typed_ok(f, raw)):
         col = _text_scalar(f, raw, n) if flavour == "text" else _Column(raw, _nulls(n))
         if col.typed.null_count == n and raw.null_count != n and col.reason.null_count == n:
             col = _per_distinct(f, raw, _decoder_convert(info, f, flavour))  # numeric overflow
@@ -325,31 +343,36 @@ def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flav
         f.name: _field(info, f, batch.column(f.name) if f.name in names else None, n, flavour)
         for f in info.fields
     }
-    problems: list[tuple[str, pa.Array, pa.Array, pa.Array]] = []
-    bad_any = pa.array([False] * n, pa.bool_())
+    # Only the fields with a bad value cost anything past this point: on good data, none.
+    problems: list[tuple[str, pa.Array, pa.Array, pa.Array | str]] = []
     for f in info.fields:
         col = cols[f.name]
-        bad = pc.is_valid(col.reason)
-        bad_any = pc.or_(bad_any, bad)
-        raw_col = batch.column(f.name) if f.name in names else _nulls(n)
-        problems.append((f.name, bad, raw_col, col.reason))
+        if col.reason.null_count < n:
+            raw_col = batch.column(f.name) if f.name in names else _nulls(n)
+            problems.append((f.name, pc.is_valid(col.reason), raw_col, col.reason))
     for name, bad, reason in _constraint_masks(info, cols):
-        bad_any = pc.or_(bad_any, bad)
-        raw_col = batch.column(name) if name in names else _nulls(n)
-        problems.append((name, bad, raw_col, pa.array([reason] * n, pa.string())))
+        if pc.any(bad).as_py():
+            raw_col = batch.column(name) if name in names else _nulls(n)
+            problems.append((name, bad, raw_col, reason))
+    bad_any = None
+    for _, bad, _, _ in problems:
+        bad_any = bad if bad_any is None else pc.or_(bad_any, bad)
     order = {name: i for i, name in enumerate(info.field_names)}
     pieces = []
     for name, bad, raw_col, reason in problems:
-        if not pc.any(bad).as_py():
-            continue
         idx = pc.indices_nonzero(bad)
+        why = (
+            pa.array([reason] * len(idx), pa.string())
+            if isinstance(reason, str)
+            else pc.take(reason, idx)
+        )
         pieces.append(
             pa.table(
                 {
                     "row": pc.take(raw.rows, idx),
                     "field": pa.array([name] * len(idx), pa.string()),
                     "value": _as_text(pc.take(raw_col, idx)),
-                    "reason": pc.take(reason, idx),
+                    "reason": why,
                     "_order": pa.array([order[name]] * len(idx), pa.int64()),
                 }
             )
@@ -372,18 +395,19 @@ def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flav
         if pieces
         else REJECTS_SCHEMA.empty_table()
     )  # fmt: skip
-    keep = pc.invert(bad_any)
+    keep = None if bad_any is None else pc.invert(bad_any)
     schema = arrow_schema(info)
     arrays = [_final(f, cols[f.name].typed, keep) for f in info.fields]
     valid = pa.RecordBatch.from_arrays(arrays, schema=schema)
     rejected = pc.unique(rejects.column("row").combine_chunks())
     rejected = pc.take(rejected, pc.sort_indices(rejected))
-    return Checked(valid, pc.filter(raw.rows, keep), rejects, rejected)
+    valid_rows = raw.rows if keep is None else pc.filter(raw.rows, keep)
+    return Checked(valid, valid_rows, rejects, rejected)
 
 
-def _final(f: FieldInfo, typed: pa.Array, keep: pa.Array) -> pa.Array:
+def _final(f: FieldInfo, typed: pa.Array, keep: pa.Array | None) -> pa.Array:
     target = arrow_type(f.shape, f.spec)
-    kept = pc.filter(typed, keep)
+    kept = typed if keep is None else pc.filter(typed, keep)
     if not kept.type.equals(target):
         kept = kept.cast(target)
     return kept
