@@ -176,9 +176,13 @@ def _open(source: IO[bytes], path: str) -> pq.ParquetFile:
         ) from None
 
 
-def _target(pf: pq.ParquetFile, entity: EntityInfo, path: str) -> pa.Schema:
+def _target(
+    pf: pq.ParquetFile, entity: EntityInfo, path: str, ignore: tuple[str, ...] = ()
+) -> pa.Schema:
     """The entity's schema for the file's columns, after checking they fit the entity."""
     got = pf.schema_arrow
+    if ignore:
+        got = pa.schema([f for f in got if f.name not in ignore], metadata=got.metadata)
     other = (got.metadata or {}).get(b"clen_core.entity")
     if other is not None and other.decode("utf-8", "replace") != entity.name:
         raise FormatError(
@@ -256,18 +260,27 @@ def _pylist(column: pa.Array) -> list[Any]:
     return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
 
 
-def read_batches(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawBatch]:
-    """The rows of a Parquet file of ``entity`` as batches in the entity's types."""
+def read_batches(
+    source: IO[bytes], entity: EntityInfo, path: str, *, ignore: tuple[str, ...] = ()
+) -> Iterator[RawBatch]:
+    """The rows of a Parquet file of ``entity`` as batches in the entity's types.
+
+    ``ignore``: columns of the file that are not fields and are left out (the
+    derived ``year``/``month`` columns of a partitioned dataset).
+    """
     pf = _open(source, path)
     try:
-        target = _target(pf, entity, path)
+        target = _target(pf, entity, path, ignore)
+        columns = target.names if ignore else None
         row = 0
         # One row group at a time: a batch crossing a row-group boundary cannot hold
         # nested dictionary (enum list) columns ("nested data conversions ... chunked").
         batches = (
             b
             for group in range(pf.num_row_groups)
-            for b in pf.iter_batches(batch_size=READ_BATCH_ROWS, row_groups=[group])
+            for b in pf.iter_batches(
+                batch_size=READ_BATCH_ROWS, row_groups=[group], columns=columns
+            )
         )
         while True:
             try:

@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from clen_core.compliance import Decision, LimitType, decide
+from clen_core.datasets import PartitionedDataset, open_partitioned, write_partitioned
 from clen_core.errors import ClenError, CodeError, FieldError, InvalidObjectError
 from clen_core.formats import Format, FormatError
 from clen_core.io import RejectedRowsError, read, read_dataset, write, write_dataset
@@ -36,6 +37,7 @@ __all__ = [
     "Finding",
     "InvalidObjectError",
     "LimitType",
+    "PartitionedDataset",
     "Reject",
     "RejectedRowsError",
     "Report",
@@ -49,6 +51,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "json_schema",
+    "open_partitioned",
     "read",
     "read_dataset",
     "table_schema",
@@ -57,5 +60,6 @@ __all__ = [
     "validate",
     "write",
     "write_dataset",
+    "write_partitioned",
     *_model_all,
 ]

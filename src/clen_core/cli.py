@@ -328,18 +328,54 @@ def convert_cmd(
         bool,
         typer.Option("--strict", help="Any rejected row: exit 1 and leave DST untouched."),
     ] = False,
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by",
+            help="Write DST as a hive-partitioned Parquet dataset folder, by these keys: "
+            "fields of the entity, or year/month of its main date (e.g. year,country).",
+        ),
+    ] = None,
+    max_rows_per_file: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows-per-file", min=1, help="Dataset folder: at most this many rows a file."
+        ),
+    ] = None,
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append",
+            help="Add the rows to the dataset folder DST (same entity, keys and schema), "
+            "atomically. Without it a non-empty DST folder is refused.",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Convert a file to another format; rows that do not fit go to the rejects.
 
-    The rows read always equal the rows written plus the rows rejected.
+    The rows read always equal the rows written plus the rows rejected. With
+    --partition-by, --max-rows-per-file or --append, DST is a Parquet dataset
+    folder (see docs/pipelines.md), written atomically.
     """
+    from clen_core.datasets import DEFAULT_MAX_ROWS_PER_FILE, open_partitioned, write_partitioned
+
+    dataset = partition_by is not None or max_rows_per_file is not None or append
     with _errors():
         name = _entity_name(entity)
+        keys: str | tuple[str, ...] = partition_by or ""
+        if dataset and partition_by is None and append and dst.is_dir() and any(dst.iterdir()):
+            keys = open_partitioned(dst, entity=name).partition_by  # the dataset's own keys
+        if dataset and to_fmt not in (None, "parquet"):
+            _fail(f"a partitioned dataset is Parquet; --to {to_fmt} cannot be used with it")
         reader = read(src, entity=name, format=from_fmt, on_reject="collect", rejects=rejects)
         target_format = get_format(to_fmt) if to_fmt else None
 
-        fmt = target_format or clen_core.formats.format_for_path(dst)
+        fmt = (
+            get_format("parquet")
+            if dataset
+            else target_format or clen_core.formats.format_for_path(dst)
+        )
         if fmt.write is None:
             _fail(f"format {fmt.name!r} cannot write")
         written = 0
@@ -356,8 +392,19 @@ def convert_cmd(
                 raise _StrictAbort
 
         try:
-            with _progress(quiet, "converting") as progress, atomic_file(dst) as sink:
-                fmt.write(sink, get_entity(name), batches(progress))
+            if dataset:
+                with _progress(quiet, "converting") as progress:
+                    write_partitioned(
+                        batches(progress),
+                        dst,
+                        entity=name,
+                        partition_by=keys,
+                        max_rows_per_file=max_rows_per_file or DEFAULT_MAX_ROWS_PER_FILE,
+                        append=append,
+                    )
+            else:
+                with _progress(quiet, "converting") as progress, atomic_file(dst) as sink:
+                    fmt.write(sink, get_entity(name), batches(progress))
         except _StrictAbort:
             err.print(
                 f"{src}: {reader.rejected:,} of {reader.read_rows:,} row(s) rejected; "
