@@ -173,6 +173,22 @@ def test_validate_max_findings_caps_but_counts(files: dict[str, Path]) -> None:
     assert report["truncated"] is True
 
 
+def test_validate_prints_counts_by_rule_then_the_first_findings(files: dict[str, Path]) -> None:
+    report = json.loads(clen("validate", files["bad"], "-e", "activity", "--json").stdout)
+    done = clen("validate", files["bad"], "-e", "activity", "--show", "1", "--max-findings", "0")
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    # Counts by rule come from the whole run, even with no finding kept (--max-findings 0).
+    for rule, n in report["counts"]["by_rule"].items():
+        row = next(line for line in lines if f" {rule} " in line)
+        assert f" {n} " in row, row
+    assert "first" not in done.stdout  # nothing kept, nothing listed
+    done = clen("validate", files["bad"], "-e", "activity", "--show", "1")
+    assert f"first 1 finding(s) of {report['counts']['total']}" in done.stdout
+    first = report["findings"][0]
+    assert f"{first['rule']} " in done.stdout.split("first 1 finding(s)")[1]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

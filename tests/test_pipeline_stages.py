@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clen_core._pipeline import ahead
+from clen_core._pipeline import ahead, behind
 
 
 @given(st.lists(st.integers()), st.integers(1, 4))
@@ -51,3 +51,56 @@ def test_the_producer_runs_at_most_depth_items_ahead_and_stops_when_closed() -> 
     # At most: the item handed over, two in the queue, one blocked on the full queue.
     assert len(produced) <= 4
     assert set(threads) == {"clen-stage"}
+
+
+@given(st.lists(st.integers()), st.integers(1, 4))
+def test_behind_consumes_every_item_in_order_in_another_thread(
+    items: list[int], depth: int
+) -> None:
+    seen: list[str] = []
+
+    def consume(stream: Iterator[int]) -> list[int]:
+        seen.append(threading.current_thread().name)
+        return list(stream)
+
+    assert behind(consume, iter(items), depth=depth) == items
+    assert seen == ["clen-stage"]
+
+
+def test_behind_a_failing_producer_abandons_the_consumer_and_raises_here() -> None:
+    got: list[int] = []
+    abandoned: list[BaseException] = []
+
+    def source() -> Iterator[int]:
+        yield 1
+        raise KeyError("cursor gone")
+
+    def consume(stream: Iterator[int]) -> None:
+        try:
+            for x in stream:
+                got.append(x)
+        except BaseException as exc:
+            abandoned.append(exc)
+            raise
+
+    with pytest.raises(KeyError, match="cursor gone"):
+        behind(consume, source())
+    assert got == [1]
+    assert len(abandoned) == 1
+
+
+def test_behind_a_failing_consumer_stops_the_producer_and_raises_here() -> None:
+    produced: list[int] = []
+
+    def source() -> Iterator[int]:
+        for i in range(1_000_000):
+            produced.append(i)
+            yield i
+
+    def consume(stream: Iterator[int]) -> None:
+        next(stream)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        behind(consume, source())
+    assert len(produced) < 100

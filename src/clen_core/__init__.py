@@ -1,7 +1,7 @@
 """clen_core: typed domain objects, code systems and validation rules for customs laboratories."""
 
-from importlib.metadata import PackageNotFoundError, version
-
+# The one declaration of the version (the wheel's metadata is built from it too).
+from clen_core._version import __version__
 from clen_core.compliance import Decision, LimitType, decide
 from clen_core.datasets import PartitionedDataset, open_partitioned, write_partitioned
 from clen_core.errors import ClenError, CodeError, FieldError, InvalidObjectError
@@ -21,11 +21,6 @@ from clen_core.schema import (
     to_arrow,
     to_json,
 )
-
-try:
-    __version__ = version("clen_core")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    from clen_core._version import __version__
 
 __all__ = [
     "ClenError",

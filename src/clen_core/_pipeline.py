@@ -3,20 +3,22 @@
 Reading a CSV block, checking a batch and compressing a Parquet row group are
 mostly Arrow work that releases the GIL, so a stage in a thread overlaps with
 the next stage on another core. :func:`ahead` runs an iterator in a thread and
-hands its items over through a bounded queue: at most ``depth`` items wait,
-which keeps memory bounded by the batch size, not the file.
+hands its items over through a bounded queue; :func:`behind` runs the consumer
+in a thread instead. At most ``depth`` items wait, which keeps memory bounded
+by the batch size, not the file.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["ahead"]
+__all__ = ["ahead", "behind"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _DONE = object()
 
@@ -76,3 +78,63 @@ def ahead(
     finally:
         stop.set()
         thread.join()
+
+
+class _Abandoned(Exception):
+    """Raised inside a consumer whose producer failed: its work is to be thrown away."""
+
+
+def behind(consume: Callable[[Iterator[T]], R], items: Iterable[T], *, depth: int = 1) -> R:
+    """``consume(items)``, with ``consume`` in a background thread and ``items`` in this one.
+
+    The mirror of :func:`ahead`, for when the items come from the caller's code
+    (a generator over a database cursor must stay in its thread): this thread
+    produces, the background thread consumes (e.g. compresses and writes). An
+    exception on either side ends both and is raised here.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()  # the consumer has returned or raised
+    result: list[R] = []
+    error: list[BaseException] = []
+
+    def stream() -> Iterator[T]:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Raised):
+                raise _Abandoned from item.exc
+            yield item
+
+    def run() -> None:
+        try:
+            result.append(consume(stream()))
+        except BaseException as exc:  # raised again in the caller's thread
+            error.append(exc)
+        finally:
+            stopped.set()
+
+    def put(item: Any) -> None:
+        while not stopped.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=run, name="clen-stage", daemon=True)
+    thread.start()
+    try:
+        for item in items:
+            if stopped.is_set():
+                break
+            put(item)
+    except BaseException as exc:
+        put(_Raised(exc))
+        thread.join()
+        raise
+    put(_DONE)
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]

@@ -31,7 +31,8 @@ from clen_core.formats import describe, formats, get_format
 from clen_core.io import atomic_file, read, read_dataset, write_dataset
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
-from clen_core.rules import Report, Severity, rules, validate
+from clen_core.rules import Report, Severity, get_rule, rules, validate
+from clen_core.rules.report import READ_RULE
 
 __all__ = ["app", "main"]
 
@@ -243,7 +244,7 @@ def rules_cmd(
 EntityOption = Annotated[str, typer.Option("--entity", "-e", help="Entity of the file's rows.")]
 
 
-def _print_report(report: Report, path: str) -> None:
+def _print_report(report: Report, path: str, show: int) -> None:
     sev = report.by_severity
     rows = sum(report.records.values()) + sum(report.rejected.values())
     rejected = sum(report.rejected.values())
@@ -253,15 +254,40 @@ def _print_report(report: Report, path: str) -> None:
         f"{sev[Severity.INFO]:,} info",
         markup=False,
     )
-    if report.findings:
+    if not report.total:
+        return
+    # Counts by rule first: on a big file they say more than any list of findings.
+    counts = []
+    for rule, n in sorted(report.by_rule.items()):
+        if not n:
+            continue
+        severity, description = _rule_info(rule, report)
+        counts.append([rule, severity, f"{n:,}", description])
+    _table("findings by rule", ["rule", "severity", "count", "description"], counts)
+    shown = report.findings[:show]
+    if shown:
+        whole = (
+            "" if len(shown) == report.total else f" of {report.total:,} (all: --report, --json)"
+        )
         _table(
-            "findings" + (f" (first {len(report.findings)} of {report.total:,})"
-                          if report.truncated else ""),
+            f"first {len(shown)} finding(s){whole}",
             ["rule", "severity", "row", "key", "field", "value", "message"],
             [[f.rule, f.severity.value, "" if f.row is None else str(f.row), f.key or "",
               f.field or "", "" if f.value is None else str(f.value)[:40], f.message]
-             for f in report.findings],
+             for f in shown],
         )  # fmt: skip
+
+
+def _rule_info(rule_id: str, report: Report) -> tuple[str, str]:
+    """Severity and description of a rule of the report (a plugin's rule may be gone)."""
+    if rule_id == READ_RULE:
+        return Severity.ERROR.value, "a row that does not fit the entity: rejected when read"
+    try:
+        r = get_rule(rule_id)
+    except LookupError:
+        seen = next((f.severity.value for f in report.findings if f.rule == rule_id), "")
+        return seen, ""
+    return r.severity.value, r.description
 
 
 @app.command("validate")
@@ -277,6 +303,9 @@ def validate_cmd(
     max_findings: Annotated[
         int, typer.Option("--max-findings", min=0, help="Findings kept (counts go on).")
     ] = 1000,
+    show: Annotated[
+        int, typer.Option("--show", min=0, help="Findings listed on screen, after the counts.")
+    ] = 20,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -303,7 +332,7 @@ def validate_cmd(
     if as_json:
         _print_json(report.to_dict())
     else:
-        _print_report(report, str(file))
+        _print_report(report, str(file), show)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
 
 

@@ -30,7 +30,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clen_core._pipeline import ahead
+from clen_core._pipeline import ahead, behind
 from clen_core.errors import ClenError, InvalidObjectError
 from clen_core.formats import Format, FormatError, format_for_path, get_format
 from clen_core.model.dataset import Dataset, DuplicateKeyError
@@ -171,8 +171,12 @@ def write(
     else:
         info = get_entity(entity)
     counter = _Counter()
+    write_batches = fmt.write
     with atomic_file(path) as sink:
-        fmt.write(sink, info, counter.count(_batches(it, info, batch_rows)))
+        # Objects become batches here (the caller's iterator stays in its thread) while
+        # the format encodes and compresses the previous batch in another.
+        behind(lambda batches: write_batches(sink, info, batches),
+               counter.count(_batches(it, info, batch_rows)))  # fmt: skip
     return WriteResult((Path(path),), {info.name: counter.rows})
 
 
@@ -268,7 +272,7 @@ class _Rejects:
 
 def _row_rejects(path: str, item: RawRecord | RowProblem, exc: Exception | None) -> list[Reject]:
     if isinstance(item, RowProblem):
-        return [Reject(path, item.row, None, item.text, item.reason)]
+        return [Reject(path, item.row, item.field, item.text, item.reason)]
     if isinstance(exc, InvalidObjectError):
         return [Reject(path, item.row, e.field, e.value, e.reason) for e in exc.errors]
     return [Reject(path, item.row, None, None, str(exc))]

@@ -77,6 +77,11 @@ def duplicate_keys(ctx: Context) -> None:
         table = ctx.table(name)
         if table.num_rows < 2:
             continue
+        if len(info.key) == 1:
+            # The usual case, all keys distinct, is one hash pass: no grouping needed.
+            keys = table.column(info.key[0])
+            if pc.count_distinct(keys, mode="all").as_py() == table.num_rows:
+                continue
         positions = pa.array(range(table.num_rows), pa.int64())
         keyed = table.select(list(info.key)).append_column("_pos", positions)
         first = keyed.group_by(list(info.key), use_threads=False).aggregate([("_pos", "min")])
