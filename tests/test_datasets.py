@@ -104,7 +104,7 @@ def test_partition_columns_stay_in_the_files_with_metadata(tmp_path: Path) -> No
     file = next(target.rglob("*.parquet"))
     schema = pq.read_schema(file)
     assert schema.names == [*clen_core.arrow_schema("activity").names, "year"]
-    assert schema.field("year").type == pa.int64()
+    assert schema.field("year").type == pa.int32()
     assert schema.field("country").type == pa.string()
     meta = schema.metadata
     assert meta[b"clen_core.entity"] == b"activity"
@@ -414,7 +414,7 @@ def test_duckdb_reads_declared_types_and_same_aggregates(written: tuple[Path, pa
     types = dict(zip(rel.columns, map(str, rel.types), strict=True))
     assert types["project_group_id"] == "VARCHAR"
     assert types["country"] == "VARCHAR"
-    assert types["year"] == "BIGINT"
+    assert types["year"] == "INTEGER"
     assert types["start"] == "DATE"
     assert types["participants"] == "BIGINT"
     got = duckdb.sql(
@@ -438,7 +438,7 @@ def test_polars_reads_declared_types(written: tuple[Path, pa.Table]) -> None:
     target, table = written
     frame = pl.scan_parquet(target, hive_partitioning=True).collect()
     assert frame.schema["project_group_id"] == pl.String
-    assert frame.schema["year"] == pl.Int64
+    assert frame.schema["year"] == pl.Int32
     assert frame.schema["start"] == pl.Date
     assert frame.height == table.num_rows
     assert sorted(frame["project_group_id"].unique().to_list()) == [f"{n:02d}" for n in range(12)]
@@ -447,7 +447,7 @@ def test_polars_reads_declared_types(written: tuple[Path, pa.Table]) -> None:
 def test_pyarrow_dataset_with_declared_partition_types(written: tuple[Path, pa.Table]) -> None:
     target, _ = written
     ds = open_partitioned(target)
-    assert ds.hive_types() == {"year": "BIGINT", "project_group_id": "VARCHAR"}
+    assert ds.hive_types() == {"year": "INTEGER", "project_group_id": "VARCHAR"}
     got = ds.to_pyarrow().to_table(filter=pads.field("project_group_id") == "03")
     assert got.schema.field("project_group_id").type == pa.string()
     assert got.num_rows == ds.count_rows({"project_group_id": "03"})

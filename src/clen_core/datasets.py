@@ -14,9 +14,11 @@ the hive way, one folder level per partition key::
   ``start``, a sample's ``received``), else its first date field. A field of
   the entity called ``year`` is that field, not the derived one.
 - **Partition columns stay in the files**: each file holds every field of
-  the entity, plus ``year`` / ``month`` (``int64``) when derived. Readers that
-  infer a type from the folder names (``country=01`` → integer) take the
-  file's declared type instead, so codes stay text.
+  the entity, plus ``year`` / ``month`` (``int32``, the type readers infer for
+  such folder names) when derived. DuckDB and Polars, which infer a type from
+  the folder names (``country=01`` → integer), take the file's declared type
+  instead, so codes stay text; for pyarrow-based readers (Dask) pass
+  :meth:`PartitionedDataset.partitioning`.
 - **Files** are the entity's Parquet files as :mod:`clen_core_parquet` writes
   them (zstd, the entity's Arrow schema and its metadata) plus
   ``clen_core.partition_by`` in the schema metadata. ``max_rows_per_file``
@@ -173,7 +175,7 @@ def dataset_schema(
     base = arrow_schema(info)
     date = main_date(info)
     nullable = date is not None and info.field(date).optional
-    fields = list(base) + [pa.field(k, pa.int64(), nullable=nullable) for k in _derived(info, keys)]
+    fields = list(base) + [pa.field(k, pa.int32(), nullable=nullable) for k in _derived(info, keys)]
     meta = dict(base.metadata or {})
     meta[PARTITION_META] = ",".join(keys).encode()
     return pa.schema(fields, metadata=meta)
@@ -213,6 +215,10 @@ def _render(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    return t.value_type if pa.types.is_dictionary(t) else t
 
 
 def _texts(column: pa.Array) -> pa.Array:
@@ -433,7 +439,7 @@ def _with_derived(batch: pa.RecordBatch, info: EntityInfo, schema: pa.Schema) ->
     for name in schema.names[len(info.fields) :]:
         assert date is not None
         values = (pc.year if name == "year" else pc.month)(batch.column(date))
-        table = table.append_column(schema.field(name), values.cast(pa.int64()))
+        table = table.append_column(schema.field(name), values.cast(pa.int32()))
     return table.replace_schema_metadata(schema.metadata)
 
 
@@ -740,25 +746,35 @@ class PartitionedDataset:
         for batch in self.batches(where, on_reject=on_reject):
             yield from objects_from_batch(self.entity, batch)
 
+    def partitioning(self) -> Any:
+        """The hive partitioning with the declared key types (``pyarrow.dataset.partitioning``).
+
+        Give it to pyarrow-based readers so they do not infer ``01`` as a number:
+        ``dask.dataframe.read_parquet(path, dataset={"partitioning": ...})``.
+        """
+        import pyarrow.dataset as ds
+
+        fields = [self.schema.field(k) for k in self.partition_by]
+        return ds.partitioning(
+            pa.schema([f.with_type(_plain(f.type)) for f in fields]), flavor="hive"
+        )
+
     def to_pyarrow(self) -> Any:
         """A :class:`pyarrow.dataset.Dataset` over the files, with the declared types."""
         import pyarrow.dataset as ds
 
-        partitioning = ds.partitioning(
-            pa.schema([self.schema.field(k) for k in self.partition_by]), flavor="hive"
-        )
         return ds.dataset(
             [str(f) for f in self.files],
             schema=self.schema,
             format="parquet",
-            partitioning=partitioning,
+            partitioning=self.partitioning(),
             partition_base_dir=str(self.path),
         )
 
     def hive_types(self) -> dict[str, str]:
         """DuckDB type names of the partition keys, for ``read_parquet(hive_types=...)``."""
-        names = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
-        names[pa.date32()] = "DATE"
+        names = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER"}
+        names |= {pa.bool_(): "BOOLEAN", pa.date32(): "DATE"}
         out = {}
         for k in self.partition_by:
             t = self.schema.field(k).type
