@@ -28,12 +28,23 @@ class CodeSystem:
     """Human-readable name, e.g. ``"CAS Registry Number"``."""
     parse: Callable[[str], str]
     """Return the canonical form of a written code, or raise :class:`~clen_core.CodeError`."""
-    pattern: str
-    """Regular expression (anchored, JSON-Schema compatible) that every canonical code matches."""
+    pattern_source: str | Callable[[], str] = attrs.field(alias="pattern")
+    """The :attr:`pattern`, or a function that makes it on first use (when it needs a
+    table that is slow to load, as the languages: imports stay fast)."""
     description: str
     """One line on the format and its check, for docs and schema descriptions."""
     examples: tuple[str, ...]
     """Valid canonical codes, for docs and tests."""
+
+    @property
+    def pattern(self) -> str:
+        """Regular expression (anchored, JSON-Schema compatible) that every canonical code
+        matches."""
+        source = self.pattern_source
+        if callable(source):
+            source = source()
+            object.__setattr__(self, "pattern_source", source)  # made once, then kept
+        return source
 
     def is_valid(self, value: object) -> bool:
         """True when ``value`` is a string that parses in this code system."""
