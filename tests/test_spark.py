@@ -97,3 +97,25 @@ def test_spark_reads_the_partitioned_dataset(
     ours = open_partitioned(target)
     be = df.where("country = 'BE'").count()
     assert be == ours.count_rows({"country": "BE"})
+
+
+def test_benchmark_script_runs_at_a_tiny_size() -> None:
+    """benchmarks/spark.py prints rows/s for both paths and both agree (speed not asserted)."""
+    import subprocess
+
+    script = Path(__file__).parents[1] / "benchmarks" / "spark.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--rows", "3000"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    local_line = next(x for x in lines if x.startswith("local columnar:"))
+    spark_line = next(x for x in lines if x.startswith("spark local[2]:"))
+    for line in (local_line, spark_line):
+        assert "rows/s" in line
+        assert "3,000 rows" in line
+    assert "ratio spark/local" in result.stdout
