@@ -54,10 +54,12 @@ block of about 1 MiB (reading), whatever the size of the file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
@@ -66,6 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from clen_core import limits
 from clen_core.formats import Format, FormatError
 from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
@@ -74,6 +77,7 @@ from clen_core.records import RawBatch, RawRecord, RowProblem, json_value, recor
 
 __all__ = [
     "BLOCK_SIZE",
+    "MAX_PENDING_PROBLEMS",
     "clen_detect_format",
     "clen_register_formats",
     "detect_csv",
@@ -86,6 +90,9 @@ BLOCK_SIZE = 2 << 20
 
 Larger blocks cost less per row, but past a few MiB the peak memory of a conversion
 grows with the file (measured: 4 MiB blocks, 368 MB for 1 M rows, 416 MB for 3 M)."""
+MAX_PENDING_PROBLEMS = 100_000
+"""Malformed rows (wrong number of cells) in a row after which reading stops with an error:
+pyarrow hands them over only with the next good row, so they wait in memory until then."""
 
 _DANGER = "=+\\-@\\t\\r"
 _NEUTRALISE = f"^([{_DANGER}]|'[{_DANGER}'])"
@@ -219,7 +226,7 @@ _COLUMN = re.compile(r"In CSV column #(\d+)")
 
 
 def _options(info: EntityInfo, handler: Any) -> tuple[Any, Any, Any]:
-    read_options = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE)
+    read_options = pacsv.ReadOptions(use_threads=False, block_size=_block_size())
     parse_options = pacsv.ParseOptions(
         delimiter=",",
         quote_char='"',
@@ -238,7 +245,105 @@ def _options(info: EntityInfo, handler: Any) -> tuple[Any, Any, Any]:
     return read_options, parse_options, convert_options
 
 
-def _arrow_error(path: str, exc: BaseException, names: list[str] | None = None) -> FormatError:
+def _block_size() -> int:
+    """Bytes read at a time: a row must fit (``limits.max_field_bytes`` may raise it)."""
+    return max(BLOCK_SIZE, limits.current().max_field_bytes)
+
+
+class _Undecodable:
+    """Notes the rows pyarrow could not hand to the invalid-row handler (not UTF-8).
+
+    pyarrow decodes a malformed row's text before calling the handler; when that fails
+    it prints "Exception ignored ..." with a traceback and treats the row as an error.
+    While active (around pyarrow's calls only), that report is swallowed and noted here.
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        previous = sys.unraisablehook
+
+        def hook(unraisable: Any) -> None:
+            if isinstance(unraisable.exc_value, UnicodeDecodeError):
+                self.seen = True
+            else:  # pragma: no cover - not ours
+                previous(unraisable)
+
+        sys.unraisablehook = hook
+        try:
+            yield
+        finally:
+            sys.unraisablehook = previous
+
+
+_SHOWN = 200
+"""Characters of pyarrow's message kept (it may quote a whole, huge row)."""
+_QUOTE, _LF, _CR, _COMMA = 34, 10, 13, 44
+
+
+def _overflow(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | None] | None:
+    """The first row longer than the read block, or the quoted cell never closed, found by
+    scanning the file again (only after pyarrow has failed): names row and field."""
+    limit = _block_size()
+    try:
+        source.seek(0)
+        head = source.read(3)
+        source.seek(3 if head == codecs.BOM_UTF8 else 0)
+    except (OSError, ValueError):
+        return None
+    row = 0  # records ended so far (the header is row 1); blank lines do not count
+    size = column = 0  # bytes and cells of the current record so far
+    quoted = False
+    opened = (0, 0)
+
+    def where(r: int, c: int) -> tuple[int, str | None]:
+        return r, (names[c] if names is not None and c < len(names) else None)
+
+    while chunk := source.readline(limit + 1):
+        simple = (
+            not quoted
+            and size == 0
+            and chunk.endswith(b"\n")
+            and len(chunk) <= limit
+            and chunk.count(b'"') % 2 == 0
+            and b"\r" not in chunk[:-2]
+        )
+        if simple:  # a whole record on one line (or a blank line): the usual case
+            row += bool(chunk.strip(b"\r\n"))
+            continue
+        for b in chunk:
+            if quoted:
+                quoted = b != _QUOTE
+            elif b == _QUOTE:
+                quoted, opened = True, (row + 1, column)
+            elif b in (_LF, _CR):
+                row += size > 0
+                size = column = 0
+                continue
+            elif b == _COMMA:
+                column += 1
+            size += 1
+            if size > limit:
+                message = (
+                    f"a row longer than {limit:,} bytes, the most a row may take "
+                    "(CLEN_MAX_FIELD_BYTES raises it), or a quoted cell is never closed"
+                )
+                return (message, *where(row + 1, column))
+    if quoted:
+        return ("a quoted cell is never closed", *where(*opened))
+    return None
+
+
+def _arrow_error(
+    path: str,
+    exc: BaseException,
+    names: list[str] | None = None,
+    *,
+    source: IO[bytes] | None = None,
+    undecodable: bool = False,
+) -> FormatError:
     """A pyarrow failure as a FormatError naming the file (and row and column when known)."""
     text = str(exc)
     row_match = _ROW.search(text)
@@ -247,15 +352,20 @@ def _arrow_error(path: str, exc: BaseException, names: list[str] | None = None) 
     field = None
     if column and names is not None and int(column.group(1)) < len(names):
         field = names[int(column.group(1))]
-    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text:
+    if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text or undecodable:
         return FormatError(path, "not valid UTF-8 text", row=row, field=field)
     if "straddling" in text:
+        found = _overflow(source, names) if source is not None else None
+        if found is not None:
+            return FormatError(path, found[0], row=found[1], field=found[2])
         message = (
-            f"a row is longer than the read block ({BLOCK_SIZE} bytes), "
+            f"a row is longer than the read block ({_block_size()} bytes), "
             "or a quoted cell is never closed"
         )
         return FormatError(path, message, row=row, field=field)
     detail = text.split(": ", 1)[1] if text.startswith("CSV parse error: ") else text
+    if len(detail) > _SHOWN:
+        detail = detail[:_SHOWN] + "..."
     return FormatError(path, f"cannot read as CSV: {detail}", row=row, field=field)
 
 
@@ -270,17 +380,25 @@ def _header_names(source: IO[bytes]) -> list[str] | None:
         return None
 
 
-def _open(source: IO[bytes], info: EntityInfo, path: str, handler: Any) -> tuple[Any, list[str]]:
+def _open(
+    source: IO[bytes], info: EntityInfo, path: str, handler: Any, undecodable: _Undecodable
+) -> tuple[Any, list[str]]:
     """A pyarrow streaming CSV reader on ``source`` and the names in its header."""
     options = _options(info, handler)
     try:
-        reader = pacsv.open_csv(
-            source, read_options=options[0], parse_options=options[1], convert_options=options[2]
-        )
+        with undecodable.active():
+            reader = pacsv.open_csv(
+                source,
+                read_options=options[0],
+                parse_options=options[1],
+                convert_options=options[2],
+            )
     except (pa.ArrowException, UnicodeDecodeError) as exc:
         if "Empty CSV file" not in str(exc):
             # pyarrow converts the first block on opening: its errors come here.
-            raise _arrow_error(path, exc, _header_names(source)) from None
+            raise _arrow_error(
+                path, exc, _header_names(source), source=source, undecodable=undecodable.seen
+            ) from None
         reader = _open_bare_header(source, path, options)
     try:
         names = list(reader.schema.names)
@@ -347,29 +465,49 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
     come as the batches' problems.
     """
     problems: list[RowProblem] = []
+    reasons: dict[tuple[int, int], str] = {}
 
     def on_invalid_row(row: Any) -> str:
+        if len(problems) >= MAX_PENDING_PROBLEMS:
+            return "error"  # pyarrow gives no batch until a good row: memory would grow
         number = int(row.number) if row.number is not None else -1
-        reason = (
-            f"expected {row.expected_columns} cells (one per header column), "
-            f"found {row.actual_columns}"
-        )
+        key = (row.expected_columns, row.actual_columns)
+        reason = reasons.get(key)
+        if reason is None:
+            reason = reasons[key] = (
+                f"expected {key[0]} cells (one per header column), found {key[1]}"
+            )
         problems.append(RowProblem(number, reason, row.text))
         return "skip"
 
-    reader, names = _open(source, info, path, on_invalid_row)
+    undecodable = _Undecodable()
+    try:
+        reader, names = _open(source, info, path, on_invalid_row, undecodable)
+    except FormatError:
+        if len(problems) < MAX_PENDING_PROBLEMS:
+            raise
+        names = _header_names(source) or []
+        _check_header(names, info, path)
+        yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+        raise _too_many(path, problems) from None
     _check_header(names, info, path)
     text_columns = {f.name for f in info.fields if _is_text(f)}
     row = 1  # the header
     while True:
         try:
-            batch = reader.read_next_batch()
+            with undecodable.active():
+                batch = reader.read_next_batch()
         except StopIteration:
             break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
+            if len(problems) >= MAX_PENDING_PROBLEMS:
+                yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+                raise _too_many(path, problems) from None
             if problems:
                 yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
-            raise _arrow_error(path, exc, names) from None
+            raise _arrow_error(
+                path, exc, names, source=source, undecodable=undecodable.seen
+            ) from None
         # Row numbers: consecutive from the last one, skipping the rows pyarrow refused.
         taken = {p.row for p in problems if p.row > row}
         if taken:
@@ -395,6 +533,15 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
         )
     if problems:
         yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+
+
+def _too_many(path: str, problems: list[RowProblem]) -> FormatError:
+    return FormatError(
+        path,
+        f"{len(problems):,} rows in a row with the wrong number of cells; reading stops "
+        "there (is it CSV with commas, of this entity?)",
+        row=max(p.row for p in problems) + 1,
+    )
 
 
 def _empty(names: list[str]) -> Any:

@@ -53,6 +53,7 @@ the good rows are kept.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -260,6 +261,44 @@ def _pylist(column: pa.Array) -> list[Any]:
     return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
 
 
+# Days since 1970-01-01 of Python's first and last dates (date32 is such a count); kept
+# as numbers because pa.scalar(a date) imports pandas, when installed, at start-up.
+_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
+_LAST_DAY = (dt.date.max - dt.date(1970, 1, 1)).days
+
+
+def _without_impossible_dates(batch: pa.RecordBatch, rows: pa.Array) -> RawBatch:
+    """The batch less the rows with a date Python cannot hold (years 1 to 9999 only):
+    those become problems naming row and field (checked per batch, vectorised)."""
+    found: dict[int, list[tuple[str, str]]] = {}  # row: (field, value as text)
+    bad_any = None
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if not pa.types.is_date32(column.type):
+            continue
+        days = column.cast(pa.int32())
+        bad = pc.fill_null(pc.or_(pc.less(days, _FIRST_DAY), pc.greater(days, _LAST_DAY)), False)
+        if not pc.any(bad).as_py():
+            continue
+        at = pc.indices_nonzero(bad)
+        for r, text in zip(
+            pc.take(rows, at).to_pylist(),
+            pc.cast(pc.take(column, at), pa.string()).to_pylist(),
+            strict=True,
+        ):
+            found.setdefault(r, []).append((name, text))
+        bad_any = bad if bad_any is None else pc.or_(bad_any, bad)
+    if bad_any is None:
+        return RawBatch(batch, rows)
+    problems = []
+    for r, bad_fields in sorted(found.items()):  # one problem per row, naming its first field
+        reason = "date out of range: years 1 to 9999 only"
+        if len(bad_fields) > 1:
+            reason += "; so is " + ", ".join(f"{n} ({t})" for n, t in bad_fields[1:])
+        problems.append(RowProblem(r, reason, bad_fields[0][1], field=bad_fields[0][0]))
+    keep = pc.invert(bad_any)
+    return RawBatch(batch.filter(keep), pc.filter(rows, keep), tuple(problems))
+
+
 def read_batches(
     source: IO[bytes], entity: EntityInfo, path: str, *, ignore: tuple[str, ...] = ()
 ) -> Iterator[RawBatch]:
@@ -294,7 +333,7 @@ def read_batches(
             batch = _cast(batch, target, path, row + 1)
             rows = pa.array(range(row + 1, row + 1 + batch.num_rows), pa.int64())
             row += batch.num_rows
-            yield RawBatch(batch, rows)
+            yield _without_impossible_dates(batch, rows)
     finally:
         pf.close()
 
@@ -303,10 +342,14 @@ def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord
     """The rows of a Parquet file of ``entity``, one by one (see the module docs)."""
     for raw in read_batches(source, entity, path):
         names = raw.batch.schema.names
+        problems = list(raw.problems)  # rows with a date out of range, by row
         for row, values in zip(
             raw.rows.to_pylist(), zip(*map(_pylist, raw.batch.columns), strict=True), strict=True
         ):
+            while problems and problems[0].row < row:
+                yield problems.pop(0)
             yield RawRecord(row, dict(zip(names, values, strict=True)))
+        yield from problems
 
 
 # --------------------------------------------------------------------------- the plugin

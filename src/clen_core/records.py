@@ -30,6 +30,7 @@ from typing import Any, Literal
 import attrs
 import pyarrow as pa
 
+from clen_core import limits
 from clen_core.errors import FieldError, InvalidObjectError
 from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
@@ -75,6 +76,8 @@ class RowProblem:
     """What is wrong with the row."""
     text: str | None = None
     """The row's text, when the reader has it."""
+    field: str | None = None
+    """The field at fault, when the reader can tell (e.g. a Parquet date out of range)."""
 
 
 @attrs.frozen
@@ -121,7 +124,10 @@ class Reject:
 
     def __str__(self) -> str:
         where = f"{self.file}, row {self.row}" + (f", field {self.field}" if self.field else "")
-        return f"{where}: {self.reason} (got {self.value!r})"
+        got = repr(self.value)
+        if len(got) > _SHOWN:  # a 10 MB cell makes no useful message
+            got = got[:_SHOWN] + f"... ({len(got):,} characters)"
+        return f"{where}: {self.reason} (got {got})"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -139,6 +145,10 @@ class Reject:
 
 class _Unfit(ValueError):
     pass
+
+
+_SHOWN = 200
+"""Characters of a rejected value shown in a message."""
 
 
 # The grammar of text cells, one definition for the object decoder and the columnar
@@ -217,7 +227,7 @@ def _json_scalar(shape: ScalarShape) -> Convert:
         # Exact JSON parsing gives Decimal; its nearest float is the literal's float.
         return lambda v: float(v) if isinstance(v, Decimal) else v
     if py is int:
-        return lambda v: int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v
+        return _json_int
     if py is Decimal:
 
         def to_decimal(v: Any) -> Any:
@@ -231,6 +241,16 @@ def _json_scalar(shape: ScalarShape) -> Convert:
     if py is dt.date:
         return _iso_date
     return lambda v: v
+
+
+def _json_int(v: Any) -> Any:
+    # 1e999999999 is integral, but int() of it would take minutes: beyond 19 digits no
+    # int64 holds it anyway.
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+        if v.adjusted() > 18:
+            raise _Unfit("expected a whole number, got one of more than 19 digits")
+        return int(v)
+    return v
 
 
 def _json_shape(shape: Shape) -> Convert:
@@ -272,12 +292,24 @@ def _text_shape(shape: Shape) -> Convert:
     nested = _json_shape(shape)
 
     def from_json_cell(v: str) -> Any:
+        depth = limits.current().max_nesting_depth
+        if limits.json_too_deep(v, depth):
+            raise _Unfit(f"JSON in the cell nested more than {depth} levels deep")
         try:
-            return nested(json.loads(v, parse_float=Decimal))
+            return nested(json.loads(v, parse_float=Decimal, object_pairs_hook=_unique_keys))
         except json.JSONDecodeError as exc:
             raise _Unfit(f"expected a JSON {_kind(shape)} in the cell ({exc.msg})") from None
 
     return from_json_cell
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _Unfit(f"key {twice!r} appears twice in the JSON of the cell")
+    return result
 
 
 def _kind(shape: Shape) -> str:

@@ -377,15 +377,15 @@ def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flav
                 }
             )
         )
-    for p in raw.problems:
+    if raw.problems:  # one table for them all: a hostile file may have a million
         pieces.append(
             pa.table(
                 {
-                    "row": [p.row],
-                    "field": pa.array([None], pa.string()),
-                    "value": [p.text],
-                    "reason": [p.reason],
-                    "_order": [-1],
+                    "row": pa.array([p.row for p in raw.problems], pa.int64()),
+                    "field": pa.array([p.field for p in raw.problems], pa.string()),
+                    "value": pa.array([p.text for p in raw.problems], pa.string()),
+                    "reason": pa.array([p.reason for p in raw.problems], pa.string()),
+                    "_order": pa.array([-1] * len(raw.problems), pa.int64()),
                 }
             )
         )
