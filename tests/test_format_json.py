@@ -602,7 +602,7 @@ def test_deeply_nested_garbage_fails_fast_without_crashing(fmt: str, tmp_path: P
         reader = clen_core.read(path, entity="activity", on_reject="collect")
         assert list(reader) == []
         assert [(r.row, r.reason) for r in reader.rejects] == [
-            (1, "not readable: nested too deeply")
+            (1, f"not readable: nested more than {clen_core_json.MAX_DEPTH} levels deep")
         ]
     assert time.perf_counter() - start < 5
 

@@ -111,10 +111,11 @@ header is line 1).
 A record that cannot be read is rejected, naming its row, and the good records
 are kept: an item of the array (or a line) that is not a JSON object; a key
 that appears twice in one object, nested objects included (never silently
-resolved); in JSON Lines also a line that is not valid JSON, not valid UTF-8
-or nested too deeply for Python. A record that is an object but does not fit
-the entity (wrong type, bad code, missing or unknown field, ...) is rejected
-naming the field.
+resolved); in JSON Lines also a line that is not valid JSON, not valid UTF-8,
+nested deeper than ``max_nesting_depth`` or longer than ``max_field_bytes`` (the
+limits of :mod:`clen_core.limits`; such a line is not kept in memory). A
+record that is an object but does not fit the entity (wrong type, bad code,
+missing or unknown field, ...) is rejected naming the field.
 
 A file that cannot be read as a whole is a
 :class:`clen_core.formats.FormatError` naming the file and, when inside an
@@ -123,9 +124,11 @@ after the good records before the fault were read. That is: malformed or
 truncated JSON; an empty file; a document that is not an object or an array;
 unknown or repeated keys at the top level; a header that names another
 entity, another schema version or the other kind of document; an unknown
-entity in a dataset document; nesting deeper than 100 levels (``MAX_DEPTH``)
-in a JSON document; in JSON Lines, a bad header line, or a JSON document given
-as JSON Lines.
+entity in a dataset document; nesting deeper than ``max_nesting_depth`` (100 levels,
+:mod:`clen_core.limits`); one string, number or run of white space longer than
+``max_field_bytes`` (1 MiB)
+in a JSON document; in JSON Lines, a bad header line, a JSON document given
+as JSON Lines, or an empty file.
 
 Detection
 ---------
@@ -147,7 +150,7 @@ import ijson
 import pyarrow as pa
 
 import clen_core
-from clen_core import hookimpl
+from clen_core import hookimpl, limits
 from clen_core.errors import ClenError
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo, get_entity
@@ -168,7 +171,8 @@ __all__ = [
 ]
 
 MAX_DEPTH = 100
-"""Deepest nesting of arrays and objects a JSON document may have (records need a few)."""
+"""The default deepest nesting of arrays and objects (records need a few); the limit in
+force is ``clen_core.limits.current().max_nesting_depth``."""
 
 _BUFFER = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -341,6 +345,10 @@ class _TooDeep(Exception):
     pass
 
 
+class _TooLong(Exception):
+    pass
+
+
 class _Position:
     """Where the reader is, for error messages: the array and the row being read."""
 
@@ -362,6 +370,8 @@ def _parse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
     chunk = source.read(_BUFFER)
     if chunk.startswith(_BOM):  # a byte order mark, which the parser refuses
         chunk = chunk[len(_BOM) :]
+    max_bytes = limits.current().max_field_bytes
+    quiet = 0  # bytes fed since the parser last produced an event
     while True:
         try:
             if chunk:
@@ -379,6 +389,11 @@ def _parse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
         yield from events
         if not chunk:
             return
+        # One token (a string, a number, white space) longer than the limit would sit whole
+        # in the parser's memory: stop once that many bytes have given no event.
+        quiet = 0 if events else quiet + len(chunk)
+        if quiet > max_bytes:
+            raise _TooLong
         del events[:]
         chunk = source.read(_BUFFER)
 
@@ -428,7 +443,8 @@ def _value(
         root = []
     else:
         return value, []
-    if depth >= MAX_DEPTH:
+    max_depth = limits.current().max_nesting_depth
+    if depth >= max_depth:
         raise _TooDeep
     dups: list[str] = []
     stack: list[Any] = [root]
@@ -459,7 +475,7 @@ def _value(
         if event == "start_map" or event == "start_array":
             stack.append(item)
             keys.append(None)
-            if depth + len(stack) > MAX_DEPTH:
+            if depth + len(stack) > max_depth:
                 raise _TooDeep
     raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
 
@@ -467,7 +483,7 @@ def _value(
 def _record(events: Iterator[tuple[str, Any]], depth: int) -> tuple[dict[str, Any], list[str]]:
     """An object whose ``start_map`` at nesting ``depth`` has been read: :func:`_value`, with a
     fast path for the flat fields of a record."""
-    if depth >= MAX_DEPTH:
+    if depth >= limits.current().max_nesting_depth:
         raise _TooDeep
     record: dict[str, Any] = {}
     dups: list[str] = []
@@ -582,8 +598,13 @@ def _json_error(exc: BaseException) -> str:
     first = str(message).strip().split("\n", 1)[0].strip().rstrip(".")
     if "premature EOF" in first:
         return _TOO_EARLY
+    if isinstance(exc, _TooLong):
+        return (
+            f"a string, number or run of white space longer than "
+            f"{limits.current().max_field_bytes:,} bytes (max_field_bytes)"
+        )
     if isinstance(exc, RecursionError | _TooDeep):
-        return f"nested more than {MAX_DEPTH} levels deep"
+        return f"nested more than {limits.current().max_nesting_depth} levels deep"
     if isinstance(exc, SystemError | ValueError) and not isinstance(exc, ijson.JSONError):
         cause = exc.__cause__ or exc.__context__
         first = str(cause or exc).split("\n", 1)[0].split(":", 1)[0]
@@ -615,7 +636,7 @@ def _walk(source: IO[bytes], path: str, info: EntityInfo | None) -> Iterator[tup
             raise FormatError(path, "unexpected content after the document")  # pragma: no cover
     except FormatError:
         raise
-    except (ijson.JSONError, _TooDeep, RecursionError, ValueError, SystemError) as exc:
+    except (ijson.JSONError, _TooDeep, _TooLong, RecursionError, ValueError, SystemError) as exc:
         message = _json_error(exc)
         if not started and message == _TOO_EARLY:
             message = "the file is empty (or only white space)"
@@ -663,6 +684,21 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _bounded_lines(source: IO[bytes], max_bytes: int) -> Iterator[tuple[int, bytes, bool]]:
+    """``(line number, line, whole)``: a line longer than ``max_bytes`` comes cut
+    (``whole`` false), the rest of it skipped without holding it in memory."""
+    number = 0
+    while raw := source.readline(max_bytes + 1):
+        number += 1
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield number, raw, True
+            continue
+        rest = raw
+        while rest and not rest.endswith(b"\n"):
+            rest = source.readline(max_bytes + 1)
+        yield number, raw, False
+
+
 def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Item]:
     """The records of a JSON Lines file, streaming; the row is the line number."""
     pairs = _Pairs()
@@ -670,8 +706,17 @@ def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Ite
         parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=pairs
     ).decode
     first = True
-    for number, raw in enumerate(source, 1):
+    found = False
+    limit = limits.current()
+    for number, raw, whole in _bounded_lines(source, limit.max_field_bytes):
         if not raw.strip():
+            continue
+        found = True
+        if not whole:
+            text = raw[:_TEXT_LIMIT].decode("utf-8", "replace")
+            reason = f"line longer than {limit.max_field_bytes:,} bytes (max_field_bytes)"
+            yield RowProblem(number, reason, _clip(text) + "…")
+            first = False
             continue
         try:
             line = raw.decode("utf-8")
@@ -685,6 +730,11 @@ def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Ite
         if first and line.startswith("\ufeff"):
             line = line[1:]
         line = line.rstrip("\r\n")
+        if limits.json_too_deep(line, limit.max_nesting_depth):
+            reason = f"not readable: nested more than {limit.max_nesting_depth} levels deep"
+            yield RowProblem(number, reason, _clip(line))
+            first = False
+            continue
         pairs.dups.clear()
         try:
             value = decode(line)
@@ -722,6 +772,10 @@ def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Ite
             yield RowProblem(number, _duplicates(pairs.dups), _clip(line))
         else:
             yield RawRecord(number, value)
+    if not found:  # never written by us (our header comes first): a transfer cut short?
+        raise FormatError(
+            path, "the file is empty (or only white space): no header line and no records"
+        )
 
 
 # --------------------------------------------------------------------------- registration

@@ -151,6 +151,7 @@ from typing import IO, Any
 
 import attrs
 
+from clen_core import limits
 from clen_core.codes import country
 from clen_core.errors import CodeError
 from clen_core.formats import Format, FormatError
@@ -1061,9 +1062,12 @@ def _ok(y: int, m: int, d: int) -> bool:
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-def _lines(text: str) -> list[_Line]:
+def _lines(text: str, max_line: int) -> list[_Line]:
     out = []
     for no, raw in enumerate(_LINE_END.split(text), start=1):
+        if len(raw) > max_line:  # not cleaned nor tokenised: kept for its problem only
+            out.append(_Line(no, raw, raw))
+            continue
         cleaned = _clean(raw)
         if cleaned:
             out.append(_Line(no, cleaned, _unbullet(cleaned)))
@@ -1084,8 +1088,21 @@ def parse_listing(text: str, path: str = "<listing>") -> Listing:
     """Parse the text of a listing: records (``json`` flavour values) and problems.
 
     Raises :class:`~clen_core.formats.FormatError` when the action cannot be told.
+    A line longer than ``max_field_bytes`` characters (:mod:`clen_core.limits`) is
+    reported as a problem and not parsed (no listing line is that long).
     """
-    return _Parser(_lines(text), path).parse()
+    max_line = limits.current().max_field_bytes
+    lines = _lines(text, max_line)
+    long = [x for x in lines if len(x.text) > max_line]
+    if not long:
+        return _Parser(lines, path).parse()
+    found = _Parser([x for x in lines if len(x.text) <= max_line], path).parse()
+    reason = f"not understood: a line longer than {max_line:,} characters (max_field_bytes)"
+    problems = [RowProblem(x.no, reason, x.text[:200] + "…") for x in long]
+    items = sorted([*found.items, *problems], key=lambda r: r.row)
+    return Listing(
+        tuple(items), dict(sorted({**found.lines, **{x.no: "problem" for x in long}}.items()))
+    )
 
 
 def read_listing(
@@ -1096,7 +1113,13 @@ def read_listing(
         raise FormatError(
             path, f"a listing holds activities only, not {info.name}: read it as entity activity"
         )
-    text = _decode(source.read(), path)
+    most = limits.current().max_listing_bytes
+    data = source.read(most + 1)
+    if len(data) > most:
+        raise FormatError(
+            path, f"larger than {most:,} bytes (max_listing_bytes): a listing is read whole"
+        )
+    text = _decode(data, path)
     yield from parse_listing(text, path).items
 
 
