@@ -444,12 +444,27 @@ def _py_values(f: FieldInfo, column: pa.Array) -> list[Any]:
     shape = f.shape
     if isinstance(shape, ScalarShape):
         if shape.enum is not None:
-            members = {m.value: m for m in shape.enum}
-            text = pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
-            return [None if v is None else members[v] for v in text.to_pylist()]
+            return _by_distinct(column, shape.enum)
+        if shape.py is dt.date:
+            # Arrow makes each Python date through a scalar (~1.3 µs); from the day count
+            # (date32 is days since 1970-01-01) the calendar's own constructor is ~10× faster.
+            ordinal = dt.date.fromordinal
+            days = column.cast(pa.int32()).to_pylist()
+            return [None if d is None else ordinal(d + _EPOCH_ORDINAL) for d in days]
         return list(column.to_pylist())
     convert = Decoder.python_converter(shape)
     return [None if v is None else convert(v) for v in column.to_pylist()]
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _by_distinct(column: pa.Array, convert: Callable[[Any], Any]) -> list[Any]:
+    """Python values of ``column``, each distinct value converted once."""
+    encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
+    # Index -1 (a null) picks the None at the end.
+    values = [*map(convert, encoded.dictionary.to_pylist()), None]
+    return [values[i] for i in pc.fill_null(encoded.indices, -1).to_pylist()]
 
 
 def objects_from_batch(entity: str | type | EntityInfo, batch: pa.RecordBatch) -> list[Any]:
