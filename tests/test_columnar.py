@@ -180,3 +180,21 @@ def test_text_dates_checked_by_the_calendar_vectorised() -> None:
     assert checked.valid.column("start").to_pylist() == [
         python(d) for d in DATES if python(d) is not None
     ]
+
+
+@given(
+    st.lists(st.none() | st.text(max_size=12), max_size=8),
+    st.none() | st.integers(0, 6),
+    st.none() | st.integers(0, 30),
+)
+def test_byte_lengths_skip_counting_characters_only_when_every_length_fits(
+    texts: list[str | None], low: int | None, high: int | None
+) -> None:
+    from clen_core.columnar import _char_lengths
+
+    lengths = _char_lengths(pa.array(texts, pa.string()), low, high)
+    present = [len(t) for t in texts if t is not None]
+    if lengths is None:
+        assert all((not low or n >= low) and (high is None or n <= high) for n in present)
+    else:
+        assert lengths.to_pylist() == [None if t is None else len(t) for t in texts]

@@ -224,6 +224,24 @@ def _vectorised(f: FieldInfo) -> bool:
     ) or (isinstance(shape, ScalarShape) and shape.enum is not None)
 
 
+def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Array | None:
+    """Lengths in characters, or None when the byte lengths already show all are in bounds.
+
+    A UTF-8 character takes 1 to 4 bytes, so bytes bound characters from both sides;
+    byte lengths come from the offsets alone (counting characters reads every byte).
+    """
+    if not low and high is None:
+        return None
+    size = pc.min_max(pc.binary_length(values))
+    shortest, longest = size["min"].as_py(), size["max"].as_py()
+    if shortest is None:  # nothing but nulls
+        return None
+    # c characters take b bytes with c <= b <= 4c: b >= 4*low - 3 means c >= low.
+    if (not low or shortest >= 4 * low - 3) and (high is None or longest <= high):
+        return None
+    return pc.utf8_length(values)
+
+
 def _check_scalar(f: FieldInfo, col: _Column) -> None:
     """The field's invariants on typed values, vectorised (as ``FieldInfo.validate``)."""
     shape = f.shape
@@ -238,14 +256,18 @@ def _check_scalar(f: FieldInfo, col: _Column) -> None:
         col.fail(unknown, f"expected one of {allowed}")
         return
     if shape.py is str:
-        length = pc.utf8_length(values)
-        if spec.min_length:
-            word = (
-                "must not be empty" if spec.min_length == 1 else f"at least {spec.min_length} chars"
-            )
-            col.fail(pc.less(length, spec.min_length), word)
-        if spec.max_length is not None:
-            col.fail(pc.greater(length, spec.max_length), f"at most {spec.max_length} characters")
+        length = _char_lengths(values, spec.min_length, spec.max_length)
+        if length is not None:  # some length may be out of bounds: count characters
+            if spec.min_length:
+                word = (
+                    "must not be empty"
+                    if spec.min_length == 1
+                    else f"at least {spec.min_length} chars"
+                )
+                col.fail(pc.less(length, spec.min_length), word)
+            if spec.max_length is not None:
+                col.fail(pc.greater(length, spec.max_length),
+                         f"at most {spec.max_length} characters")  # fmt: skip
         if spec.pattern is not None:
             col.fail(pc.invert(pc.match_substring_regex(values, spec.pattern)),
                      f"must match {spec.pattern}")  # fmt: skip
