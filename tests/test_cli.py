@@ -245,6 +245,37 @@ def test_convert_with_rejects_keeps_good_rows_and_writes_rejects(
     assert [x["row"] for x in lines] == [4, 13]
 
 
+def test_convert_one_percent_injected_errors_exactly_those_rows_rejected(tmp_path: Path) -> None:
+    from clen_core.synth import injected
+
+    src, dst, rejects = tmp_path / "a.csv", tmp_path / "a.parquet", tmp_path / "rejects.jsonl"
+    n = 30_000
+    generated = clen("generate", "activity", str(n), src, "--seed", "4", "--error-rate", "0.01")
+    assert generated.returncode == 0, generated.stderr
+    done = clen("convert", src, dst, "-e", "activity", "--rejects", rejects, "-q")
+    assert done.returncode == 0, done.stderr
+    truth = injected("activity", n, seed=4, error_rate=0.01)
+    bad = {i + 2 for i, _, _ in truth}  # CSV: the header is row 1, data rows from 2
+    assert len(bad) == n // 100
+    lines = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert {x["row"] for x in lines} == bad
+    # One line a rejected row: its errors (each the injected field, with the reason) and the
+    # record as read, so that nothing of it is lost.
+    assert sorted((x["row"], e["field"]) for x in lines for e in x["errors"]) == sorted(
+        (i + 2, f) for i, f, _ in truth
+    )
+    assert all(x["record"]["activity_id"] for x in lines)
+    assert f"{n:,} read, {n - len(bad):,} written, {len(bad):,} rejected" in done.stdout
+    # Every other row is in the output, in order, once.
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    ids = pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(
+        column_types={"activity_id": "string"})).column("activity_id").to_pylist()  # fmt: skip
+    kept = [x for row, x in enumerate(ids, start=2) if row not in bad]
+    assert pq.read_table(dst).column("activity_id").to_pylist() == kept
+
+
 def test_convert_strict_exits_1_and_leaves_the_target_untouched(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
