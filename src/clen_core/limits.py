@@ -8,7 +8,8 @@ with environment variables (read once, at the first use)::
 
     CLEN_MAX_FIELD_BYTES=4194304 clen convert big.csv big.parquet -e activity
 
-or for a block of Python code, in this thread or task only:
+or for a block of Python code (process-wide while the block runs: readers may work in
+background threads):
 
 .. code-block:: python
 
@@ -26,9 +27,9 @@ rejected, naming file, row and field, or the file is refused with a
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import os
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,18 +81,13 @@ def _from_env(environ: dict[str, str] | os._Environ[str]) -> Limits:
 
 
 _DEFAULT: Limits | None = None
-_CURRENT: contextvars.ContextVar[Limits | None] = contextvars.ContextVar(
-    "clen_core_limits", default=None
-)
+_LOCK = threading.Lock()
 
 
 def current() -> Limits:
-    """The limits in force here: an :func:`override`, else :func:`set_limits`, else the
+    """The limits in force: those of :func:`set_limits` or an :func:`override`, else the
     environment's ``CLEN_*`` variables, else the defaults."""
     global _DEFAULT
-    found = _CURRENT.get()
-    if found is not None:
-        return found
     if _DEFAULT is None:
         _DEFAULT = _from_env(os.environ)
     return _DEFAULT
@@ -101,19 +97,20 @@ def set_limits(limits: Limits | None = None, /, **changes: int) -> Limits:
     """Change the process-wide limits (to ``limits``, or the current ones with ``changes``);
     ``set_limits(Limits())`` restores the defaults. Returns the new limits."""
     global _DEFAULT
-    new = attrs.evolve(limits if limits is not None else current(), **changes)
-    _DEFAULT = new
-    return new
+    with _LOCK:
+        _DEFAULT = attrs.evolve(limits if limits is not None else current(), **changes)
+        return _DEFAULT
 
 
 @contextlib.contextmanager
 def override(**changes: int) -> Iterator[Limits]:
-    """Limits changed for the ``with`` block (in this thread or task only)."""
-    token = _CURRENT.set(attrs.evolve(current(), **changes))
+    """Limits changed for the ``with`` block, then restored (process-wide meanwhile)."""
+    before = current()
+    new = set_limits(before, **changes)
     try:
-        yield current()
+        yield new
     finally:
-        _CURRENT.reset(token)
+        set_limits(before)
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)

@@ -24,6 +24,7 @@ checking them again.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -287,8 +288,8 @@ def _field(
     info: EntityInfo, f: FieldInfo, raw: pa.Array | None, n: int, flavour: Flavour
 ) -> _Column:
     target = arrow_type(f.shape, f.spec)
-    if raw is None:  # an absent optional column
-        return _Column(_nulls(n, target), _nulls(n))
+    if raw is None:  # an absent column: the field's default, as the object path gives
+        return _Column(_absent(info, f, n, target), _nulls(n))
     if flavour == "text" and pa.types.is_null(raw.type):
         raw = raw.cast(_STRING)  # a column of nothing but empty cells
     if _vectorised(f) and not (flavour == "python" and not _typed_ok(f, raw)):
@@ -302,6 +303,16 @@ def _field(
     if not f.optional:
         col.fail(pc.and_(pc.is_null(raw), pc.is_null(col.reason)), "required, got nothing")
     return col
+
+
+def _absent(info: EntityInfo, f: FieldInfo, n: int, target: pa.DataType) -> pa.Array:
+    """The column of a field the file does not have: its default on every row, else null."""
+    default = attrs.fields_dict(info.cls)[f.name].default
+    if default is None or default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return _nulls(n, target)
+    value = default.value if isinstance(default, enum.Enum) else default
+    one = pa.array([value])
+    return pa.repeat(one[0], n).cast(target) if n else pa.array([], target)
 
 
 def _typed_ok(f: FieldInfo, raw: pa.Array) -> bool:
