@@ -198,3 +198,34 @@ def test_byte_lengths_skip_counting_characters_only_when_every_length_fits(
         assert all((not low or n >= low) and (high is None or n <= high) for n in present)
     else:
         assert lengths.to_pylist() == [None if t is None else len(t) for t in texts]
+
+
+# Text shaped like a date, near and far from valid: years 0-9999, months 0-19, days 0-39,
+# sometimes a digit short or a separator off.
+DATE_LIKE = st.builds(
+    lambda y, m, d, sep, cut: f"{y:04d}{sep}{m:02d}{sep}{d:02d}"[: 10 - cut],
+    st.integers(0, 9999), st.integers(0, 19), st.integers(0, 39),
+    st.sampled_from(["-", "-", "-", "/"]), st.sampled_from([0, 0, 0, 1]),
+)  # fmt: skip
+
+
+@given(st.lists(DATE_LIKE, min_size=1, max_size=20))
+def test_text_dates_agree_with_pythons_calendar_on_either_route(texts: list[str]) -> None:
+    import datetime as dt
+
+    from clen_core.columnar import _text_date
+
+    def python(v: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(v) if len(v) == 10 and v[4] == v[7] == "-" else None
+        except ValueError:
+            return None
+
+    raw = pa.array(texts, pa.string())
+    # The whole column (a bad value sends it the row-by-row route), then only its good values
+    # (Arrow's one-pass cast).
+    for column in (raw, pa.array([t for t in texts if python(t)], pa.string())):
+        col = _text_date(column, pa.array([True] * len(column)), len(column))
+        expected = [python(t) for t in column.to_pylist()]
+        assert col.typed.to_pylist() == expected
+        assert [r is None for r in col.reason.to_pylist()] == [e is not None for e in expected]

@@ -204,6 +204,12 @@ def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
     # Arrow's strptime rolls impossible dates over (0001-02-30 → 0001-03-02) and
     # knows a year 0: a date is kept only when it prints back as the very same text
     # and its year is not 0000, which is exactly what Python's calendar accepts.
+    try:
+        # The usual case, every date good: Arrow's strict ISO cast (agrees with Python's
+        # calendar, year 0 refused) does it in one pass and raises on any bad value.
+        return _Column(pc.cast(raw, pa.date32()), _nulls(n))
+    except pa.ArrowInvalid:
+        pass  # some bad value: find which, row by row, below
     # (The round trip also enforces DATE_TEXT: only that shape prints back the same.)
     stamps = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
     typed = pc.cast(stamps, pa.date32())
