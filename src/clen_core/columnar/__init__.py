@@ -199,6 +199,9 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
     return col
 
 
+_FIRST_DAY = pa.scalar(dt.date.min)
+
+
 def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
     # Text dates follow records.DATE_TEXT and Python's calendar, as the object path's parse.
     # Arrow's strptime rolls impossible dates over (0001-02-30 → 0001-03-02) and
@@ -207,7 +210,10 @@ def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
     try:
         # The usual case, every date good: Arrow's strict ISO cast (agrees with Python's
         # calendar, year 0 refused) does it in one pass and raises on any bad value.
-        return _Column(pc.cast(raw, pa.date32()), _nulls(n))
+        typed = pc.cast(raw, pa.date32())
+        # Not quite as strict as Python: Arrow takes 0000-01-01 (a year Python lacks).
+        if not pc.any(pc.less(typed, _FIRST_DAY)).as_py():
+            return _Column(typed, _nulls(n))
     except pa.ArrowInvalid:
         pass  # some bad value: find which, row by row, below
     # (The round trip also enforces DATE_TEXT: only that shape prints back the same.)
