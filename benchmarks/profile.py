@@ -12,7 +12,8 @@ The paths, each in a fresh process, on ``--rows`` generated ``activity`` rows
 - ``write``: ``clen_core.write(objects, parquet)``.
 
 Each path runs once without the profiler (its wall time, imports already done)
-and once under :mod:`cProfile`. Every function's own time is put in one bucket:
+and once under :mod:`cProfile` with ``CLEN_THREADS=0`` (the profiler sees one
+thread: the stages that otherwise overlap in threads run one after the other). Every function's own time is put in one bucket:
 
 - **read**: getting rows off the file: file I/O, Arrow's CSV and Parquet
   readers, the format plugins' reading code, the reader's row loop
@@ -290,8 +291,13 @@ def _child(path: str, csv: Path, parquet: Path, stats_file: Path) -> dict[str, A
     fn()
     wall = time.perf_counter() - start
     profiler = cProfile.Profile()
+    # cProfile sees one thread: the profiled run keeps every stage in this one.
+    os.environ["CLEN_THREADS"] = "0"
     start = time.perf_counter()
-    profiler.runcall(fn)
+    try:
+        profiler.runcall(fn)
+    finally:
+        del os.environ["CLEN_THREADS"]
     profiled = time.perf_counter() - start
     profiler.dump_stats(str(stats_file))
     return {"wall": wall, "profiled": profiled}

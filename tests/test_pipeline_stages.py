@@ -104,3 +104,23 @@ def test_behind_a_failing_consumer_stops_the_producer_and_raises_here() -> None:
     with pytest.raises(OSError, match="disk full"):
         behind(consume, source())
     assert len(produced) < 100
+
+
+def test_clen_threads_0_runs_every_stage_in_the_callers_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CLEN_THREADS", "0")
+    here = threading.current_thread().name
+    seen: list[str] = []
+
+    def source() -> Iterator[int]:
+        seen.append(threading.current_thread().name)
+        yield from range(3)
+
+    def consume(stream: Iterator[int]) -> list[int]:
+        seen.append(threading.current_thread().name)
+        return list(stream)
+
+    assert list(ahead(source())) == [0, 1, 2]
+    assert behind(consume, iter([4, 5])) == [4, 5]
+    assert seen == [here, here]

@@ -6,10 +6,14 @@ the next stage on another core. :func:`ahead` runs an iterator in a thread and
 hands its items over through a bounded queue; :func:`behind` runs the consumer
 in a thread instead. At most ``depth`` items wait, which keeps memory bounded
 by the batch size, not the file.
+
+``CLEN_THREADS=0`` in the environment runs every stage in the caller's thread
+instead (for profilers that see one thread, and for debugging).
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -21,6 +25,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _DONE = object()
+
+
+def _threads() -> bool:
+    return os.environ.get("CLEN_THREADS", "1").strip() != "0"
 
 
 class _Raised:
@@ -38,6 +46,9 @@ def ahead(
     Items and a final exception arrive in order. Closing the generator early
     stops the producer at its next item and closes ``items`` in its own thread.
     """
+    if not _threads():
+        yield from items
+        return
     handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -92,6 +103,8 @@ def behind(consume: Callable[[Iterator[T]], R], items: Iterable[T], *, depth: in
     produces, the background thread consumes (e.g. compresses and writes). An
     exception on either side ends both and is raised here.
     """
+    if not _threads():
+        return consume(iter(items))
     handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stopped = threading.Event()  # the consumer has returned or raised
     result: list[R] = []
