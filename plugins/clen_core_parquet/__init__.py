@@ -65,6 +65,7 @@ from clen_core import arrow_schema, hookimpl
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo
 from clen_core.records import RawBatch, RawRecord, RowProblem
+from clen_core.schema.arrow import conform
 
 __all__ = [
     "PARQUET",
@@ -98,20 +99,8 @@ def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            if not batch.schema.equals(schema):
-                batch = _conform(batch, schema)
+            batch = conform(batch, schema)
             writer.write_batch(batch, row_group_size=batch.num_rows)
-
-
-def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """A batch with the columns of ``schema``, in its order and types."""
-    columns = []
-    for field in schema:
-        if field.name not in batch.schema.names:
-            raise ValueError(f"batch has no column {field.name!r}")
-        column = batch.column(field.name)
-        columns.append(column if column.type.equals(field.type) else column.cast(field.type))
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 # --------------------------------------------------------------------------- reading

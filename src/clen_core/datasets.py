@@ -76,7 +76,7 @@ from clen_core.io import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ScalarShape
 from clen_core.records import Reject
-from clen_core.schema.arrow import arrow_schema, to_arrow
+from clen_core.schema.arrow import arrow_schema, conform, to_arrow
 
 __all__ = [
     "DEFAULT_MAX_ROWS_PER_FILE",
@@ -411,7 +411,7 @@ def _as_batches(data: Iterable[Any], info: EntityInfo) -> Iterator[pa.RecordBatc
                 yield from to_arrow(chunk, info.name).to_batches()
                 chunk = []
             for b in item.to_batches() if isinstance(item, pa.Table) else [item]:
-                yield _conform(b, schema)
+                yield conform(b, schema)
             continue
         chunk.append(item)
         if len(chunk) >= DEFAULT_BATCH_ROWS:
@@ -419,18 +419,6 @@ def _as_batches(data: Iterable[Any], info: EntityInfo) -> Iterator[pa.RecordBatc
             chunk = []
     if chunk:
         yield from to_arrow(chunk, info.name).to_batches()
-
-
-def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    if batch.schema.equals(schema):
-        return batch
-    cols = []
-    for field in schema:
-        if field.name not in batch.schema.names:
-            raise ValueError(f"batch has no column {field.name!r}")
-        c = batch.column(field.name)
-        cols.append(c if c.type.equals(field.type) else c.cast(field.type))
-    return pa.RecordBatch.from_arrays(cols, schema=schema)
 
 
 def _with_derived(batch: pa.RecordBatch, info: EntityInfo, schema: pa.Schema) -> pa.Table:

@@ -23,7 +23,7 @@ from clen_core.errors import FieldError, InvalidObjectError
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape, Spec
 
-__all__ = ["arrow_schema", "arrow_type", "from_arrow", "to_arrow"]
+__all__ = ["arrow_schema", "arrow_type", "conform", "from_arrow", "to_arrow"]
 
 _SCALAR_TYPES: dict[type, pa.DataType] = {
     str: pa.string(),
@@ -83,6 +83,20 @@ def _schema(info: EntityInfo) -> pa.Schema:
             "description": info.description,
         },
     )
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with the columns of ``schema``, in its order and types (extra columns
+    dropped; a missing one is a :class:`ValueError`)."""
+    if batch.schema.equals(schema):
+        return batch
+    columns = []
+    for field in schema:
+        if field.name not in batch.schema.names:
+            raise ValueError(f"batch has no column {field.name!r}")
+        column = batch.column(field.name)
+        columns.append(column if column.type.equals(field.type) else column.cast(field.type))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def to_arrow(objects: Iterable[Any], entity: str | type | None = None) -> pa.Table:
