@@ -271,6 +271,10 @@ def write_dataset(
 # --------------------------------------------------------------------------- reading
 
 
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+"""Characters that some line readers (``str.splitlines``) take for line breaks."""
+
+
 class _Rejects:
     """Keeps rejects up to a cap, counts rows, writes a rejects file, applies the policy."""
 
@@ -293,7 +297,10 @@ class _Rejects:
                 "errors": [r.to_dict() for r in row_rejects],
                 "record": record,
             }
-            self._sink.write(json.dumps(line, ensure_ascii=False, default=str).encode() + b"\n")
+            text = json.dumps(line, ensure_ascii=False, default=str)
+            for char in _LINE_BREAKS.intersection(text):  # no line reader splits a record
+                text = text.replace(char, f"\\u{ord(char):04x}")
+            self._sink.write(text.encode() + b"\n")
         if callable(self.on_reject):
             for r in row_rejects:
                 self.on_reject(r)
