@@ -315,3 +315,34 @@ def test_limits_are_checked() -> None:
         clen_core.limits.Limits(max_field_bytes=0)
     assert isinstance(clen_core.limits.current(), clen_core.limits.Limits)
     assert issubclass(FormatError, ClenError)
+
+
+# --------------------------------------------------------------------------- partition values
+
+PARTITIONED = [e for e in EXPECTED if "partition_by" in e]
+
+
+@pytest.mark.parametrize("entry", PARTITIONED, ids=[e["file"] for e in PARTITIONED])
+def test_hostile_partition_values_never_name_a_folder(
+    entry: dict[str, Any], tmp_path: Path
+) -> None:
+    source = CORPUS / entry["file"]
+    work = tmp_path / "work"
+    work.mkdir()
+    target = work / "dataset"
+    objects = list(clen_core.read(source, entity=entry["entity"]))
+    with pytest.raises(FormatError, match=entry["partition_error"]):
+        clen_core.write_partitioned(
+            objects, target, entity=entry["entity"], partition_by=entry["partition_by"]
+        )
+    done = clen("convert", str(source), str(target), "-e", entry["entity"],
+                "--partition-by", entry["partition_by"])  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ")
+    assert done.stderr.count("\n") == 1
+    assert entry["partition_error"] in done.stderr
+    assert not target.exists()
+    # Nothing was written anywhere but (at most) the lock file beside the target.
+    assert {p.name for p in work.iterdir()} <= {".dataset.clen-lock"}
+    assert {p.name for p in tmp_path.iterdir()} == {"work"}
+    assert not Path("/tmp/escaped").exists()  # the absolute value's folder
