@@ -346,3 +346,16 @@ def test_hostile_partition_values_never_name_a_folder(
     assert {p.name for p in work.iterdir()} <= {".dataset.clen-lock"}
     assert {p.name for p in tmp_path.iterdir()} == {"work"}
     assert not Path("/tmp/escaped").exists()  # the absolute value's folder
+
+
+def test_max_findings_caps_what_is_kept_and_counts_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(HEADER + "".join(ROW.format(n=i, theme="") for i in range(50)), "utf-8")
+    with clen_core.limits.override(max_findings=7):
+        reader = clen_core.read(path, entity="activity", on_reject="collect")
+        assert list(reader) == []
+        assert len(reader.rejects) == 7
+        assert reader.rejected == 50
+        report = clen_core.validate({"activity": []})
+        assert report.max_findings == 7
+    assert clen_core.validate({"activity": []}).max_findings == 1000

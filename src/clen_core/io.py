@@ -31,6 +31,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core import limits
 from clen_core._pipeline import ahead, behind
 from clen_core.errors import ClenError, InvalidObjectError
 from clen_core.formats import Format, FormatError, format_for_path, get_format
@@ -528,7 +529,7 @@ def read(
     format: str | Format | None = None,
     on_reject: OnReject = "error",
     rejects: str | Path | None = None,
-    max_rejects: int = 1000,
+    max_rejects: int | None = None,
     engine: Engine = "columnar",
 ) -> Reader:
     """Read the objects of ``entity`` from ``path``, streaming (see the module docs).
@@ -538,6 +539,7 @@ def read(
     checks whole batches (for formats with a columnar reader: CSV, Parquet)
     and builds objects from the checked columns; ``"object"`` decodes and
     checks row by row. Both reject the same rows for the same fields.
+    ``max_rejects``: rejects kept in memory (default ``limits.max_findings``).
     """
     path = Path(path)
     if not path.is_file():
@@ -549,9 +551,13 @@ def read(
         fmt,
         on_reject=on_reject,
         rejects=rejects,
-        max_rejects=max_rejects,
+        max_rejects=_cap(max_rejects),
         engine=engine,
     )
+
+
+def _cap(max_rejects: int | None) -> int:
+    return limits.current().max_findings if max_rejects is None else max_rejects
 
 
 def _resolve_read(path: Path, format: str | Format | None) -> Format:
@@ -567,7 +573,7 @@ def read_dataset(
     *,
     format: str | Format | None = None,
     on_reject: OnReject = "error",
-    max_rejects: int = 1000,
+    max_rejects: int | None = None,
 ) -> Dataset:
     """Read a dataset: a folder with one file per entity (``activity.csv``, ...), or one file
     holding several entities (a ``.json`` dataset document)."""
@@ -575,7 +581,7 @@ def read_dataset(
     dataset = Dataset()
     # "fail" and callbacks act at once, in the inner readers too; "error" raises at the end.
     policy: OnReject = "collect" if on_reject == "error" else on_reject
-    rejects = _Rejects(policy, None, max_rejects)
+    rejects = _Rejects(policy, None, _cap(max_rejects))
     read_rows = 0
     if source.is_dir():
         for file in sorted(source.iterdir()):

@@ -59,8 +59,8 @@ class Limits:
     included), in a JSON Lines line, in the JSON of a CSV cell."""
     max_findings: int = attrs.field(default=1000, validator=_positive)
     """Rejects and findings kept in memory per read or validation; the counts go on
-    past it (the default of ``read(max_rejects=)``, ``validate(max_findings=)`` and
-    ``clen validate --max-findings``)."""
+    past it (the default of ``read(max_rejects=)``, ``read_dataset``,
+    ``validate(max_findings=)`` and ``Report``)."""
     max_listing_bytes: int = attrs.field(default=64 << 20, validator=_positive)
     """Largest listing file (64 MiB): the listing importer reads a file whole."""
 

@@ -196,17 +196,18 @@ def validate(
     data: Data,
     *,
     only: Iterable[str] | None = None,
-    max_findings: int = 1000,
+    max_findings: int | None = None,
 ) -> Report:
     """Run the registered rules over ``data`` and return the :class:`Report`.
 
     ``data`` is a :class:`Dataset`, a mapping of entity (name or class) to
     objects or an Arrow table, or an iterable of entity objects. Cross-entity
     rules (references, declared vs found CN code) run when both entities are
-    present. ``only`` restricts the run to some rule IDs.
+    present. ``only`` restricts the run to some rule IDs. ``max_findings``: findings
+    kept in memory (default ``clen_core.limits.current().max_findings``).
     """
     tables = _as_tables(data)
-    report = Report(max_findings=max_findings)
+    report = Report() if max_findings is None else Report(max_findings=max_findings)
     report.records = {name: t.num_rows for name, t in tables.items()}
     ctx = Context(tables, report)
     selected = [get_rule(r) for r in only] if only is not None else list(rules())

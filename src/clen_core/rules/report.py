@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from clen_core import limits
+
 if TYPE_CHECKING:
     from clen_core.records import Reject
 
@@ -79,8 +81,9 @@ _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 class Report:
     """The findings of a validation: kept up to ``max_findings``, counted past it."""
 
-    max_findings: int = 1000
-    """How many findings are kept in memory; counts go on past the cap."""
+    max_findings: int = attrs.field(factory=lambda: limits.current().max_findings)
+    """How many findings are kept in memory; counts go on past the cap (default:
+    ``clen_core.limits.current().max_findings``, 1000)."""
     findings: list[Finding] = attrs.field(factory=list)
     """The findings kept, in the order found."""
     by_rule: Counter[str] = attrs.field(factory=Counter)
