@@ -14,6 +14,9 @@ import sys
 PROBE = """
 import json, sys
 import clen_core.cli
+import clen_core.columnar
+import clen_core.datasets
+import clen_core.pipelines
 from clen_core.plugins import get_plugin_manager
 get_plugin_manager()
 from clen_core.codes import language

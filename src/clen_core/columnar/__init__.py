@@ -199,7 +199,9 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
     return col
 
 
-_FIRST_DAY = pa.scalar(dt.date.min)
+# Python's first day as date32 counts it (days since 1970-01-01): a number, because
+# pa.scalar(a date) imports pandas, when installed, at import.
+_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
 
 
 def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
@@ -212,7 +214,7 @@ def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
         # calendar, year 0 refused) does it in one pass and raises on any bad value.
         typed = pc.cast(raw, pa.date32())
         # Not quite as strict as Python: Arrow takes 0000-01-01 (a year Python lacks).
-        if not pc.any(pc.less(typed, _FIRST_DAY)).as_py():
+        if not pc.any(pc.less(typed.cast(pa.int32()), _FIRST_DAY)).as_py():
             return _Column(typed, _nulls(n))
     except pa.ArrowInvalid:
         pass  # some bad value: find which, row by row, below
