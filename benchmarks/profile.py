@@ -13,7 +13,8 @@ The paths, each in a fresh process, on ``--rows`` generated ``activity`` rows
 
 Each path runs once without the profiler (its wall time, imports already done)
 and once under :mod:`cProfile` with ``CLEN_THREADS=0`` (the profiler sees one
-thread: the stages that otherwise overlap in threads run one after the other). Every function's own time is put in one bucket:
+thread: the stages that otherwise overlap in threads run one after the other).
+Every function's own time is put in one bucket:
 
 - **read**: getting rows off the file: file I/O, Arrow's CSV and Parquet
   readers, the format plugins' reading code, the reader's row loop
