@@ -53,8 +53,12 @@ __all__ = [
     "write_dataset",
 ]
 
-DEFAULT_BATCH_ROWS = 10_000
-"""Rows per Arrow batch when writing objects: memory stays bounded by this, not the file."""
+DEFAULT_BATCH_ROWS = 65_536
+"""Rows per Arrow batch when writing objects: memory stays bounded by this, not the file.
+
+Also a Parquet file's row group size: much smaller groups cost writers and readers
+(1 M objects → Parquet measured 1.15× ``from_pylist`` + ``write_table`` at 10,000
+rows a batch, 1.26× at 65,536)."""
 DEFAULT_DATASET_FORMAT = "parquet"
 """Format of the files when a dataset is written to a folder without ``format=``."""
 _HEAD_BYTES = 4096
