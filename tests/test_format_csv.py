@@ -660,3 +660,41 @@ def test_decimals_are_plain_text_even_with_a_large_scale() -> None:
     assert clen_core_csv._cell_type(wide, column.type) == pa.string()
     assert clen_core_csv._decimal_cells(column).to_pylist() == ["0.0000000001", None]
     assert clen_core_csv._cell_type(f, pa.decimal128(18, 2)) == pa.decimal128(18, 2)
+
+
+def test_undecodable_malformed_rows_in_readers_on_several_threads_do_not_mix_up(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import threading
+
+    good = GOOD.format(id="A-1", n=3)
+    paths = []
+    for i in range(4):
+        # Row 3 has one cell too many and is not UTF-8: pyarrow cannot hand it over.
+        body = (
+            f"{HEADER}\n{good}\n".encode() + b"caf\xe9,x" * (i + 1) + b",1,2,3,4,5,6,7,8,9,10,11\n"
+        )
+        paths.append(tmp_path / f"a{i}.csv")
+        paths[-1].write_bytes(body)
+    clean = tmp_path / "clean.csv"
+    clean.write_text(f"{HEADER}\n{good}\n{good.replace('A-1', 'A-2')}\n")
+    hook = sys.unraisablehook
+    errors: dict[str, str] = {}
+
+    def read(path: Path) -> None:
+        for _ in range(20):
+            try:
+                list(clen_core.read(path, entity="activity", on_reject="collect"))
+            except FormatError as exc:
+                errors[path.name] = str(exc)
+
+    threads = [threading.Thread(target=read, args=(p,)) for p in [*paths, clean]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(errors) == sorted(p.name for p in paths)  # the clean file never fails
+    assert all("row 3: not valid UTF-8" in e for e in errors.values()), errors
+    assert sys.unraisablehook is hook
+    assert "Exception ignored" not in capfd.readouterr().err

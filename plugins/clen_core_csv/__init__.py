@@ -60,9 +60,10 @@ import io
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -256,26 +257,45 @@ class _Undecodable:
     pyarrow decodes a malformed row's text before calling the handler; when that fails
     it prints "Exception ignored ..." with a traceback and treats the row as an error.
     While active (around pyarrow's calls only), that report is swallowed and noted here.
+    One process-wide hook is installed while any reader is active and put back after
+    the last (readers in several threads at once must not leave a stale hook behind).
+    pyarrow may report from a thread of its own, so the note goes to every reader
+    active then; it only words the error of a reader that pyarrow fails anyway.
     """
+
+    _lock = threading.Lock()
+    _readers: ClassVar[list[_Undecodable]] = []
+    _previous: Any = None
 
     def __init__(self) -> None:
         self.seen = False
 
+    @classmethod
+    def _hook(cls, unraisable: Any) -> None:
+        with cls._lock:
+            readers = list(cls._readers)
+            previous = cls._previous
+        if readers and isinstance(unraisable.exc_value, UnicodeDecodeError):
+            for reader in readers:
+                reader.seen = True
+        elif previous is not None:  # pragma: no cover - not ours
+            previous(unraisable)
+
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        previous = sys.unraisablehook
-
-        def hook(unraisable: Any) -> None:
-            if isinstance(unraisable.exc_value, UnicodeDecodeError):
-                self.seen = True
-            else:  # pragma: no cover - not ours
-                previous(unraisable)
-
-        sys.unraisablehook = hook
+        cls = type(self)
+        with cls._lock:
+            if not cls._readers:
+                cls._previous, sys.unraisablehook = sys.unraisablehook, cls._hook
+            cls._readers.append(self)
         try:
             yield
         finally:
-            sys.unraisablehook = previous
+            with cls._lock:
+                cls._readers.remove(self)
+                # Put the previous hook back unless someone replaced ours meanwhile.
+                if not cls._readers and sys.unraisablehook == cls._hook:
+                    sys.unraisablehook = cls._previous
 
 
 _SHOWN = 200
