@@ -20,8 +20,10 @@ from clen_core.data import reference_dataset
 CLEN = [sys.executable, "-c", "from clen_core.cli import main; main()"]
 
 
-def clen(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEN_")}
+def clen(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLEN_")}, **(env or {})}
     return subprocess.run(
         [*CLEN, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd, env=env
     )
@@ -171,6 +173,18 @@ def test_validate_max_findings_caps_but_counts(files: dict[str, Path]) -> None:
     assert len(report["findings"]) == 1
     assert report["counts"]["total"] == 4  # 2 rejected rows, ACT-001 warning, ACT-003 info
     assert report["truncated"] is True
+
+
+def test_validate_keeps_as_many_findings_as_the_limit_unless_told(files: dict[str, Path]) -> None:
+    def kept(*extra: str, env: dict[str, str] | None = None) -> int:
+        done = clen("validate", files["bad"], "-e", "activity", "--json", *extra, env=env)
+        report = json.loads(done.stdout)
+        assert report["counts"]["total"] == 4  # counts go on past the cap
+        return len(report["findings"])
+
+    assert kept() == 4  # the default limit (1000) keeps all four
+    assert kept(env={"CLEN_MAX_FINDINGS": "2"}) == 2
+    assert kept("--max-findings", "3", env={"CLEN_MAX_FINDINGS": "2"}) == 3
 
 
 def test_validate_prints_counts_by_rule_then_the_first_findings(files: dict[str, Path]) -> None:

@@ -301,8 +301,15 @@ def validate_cmd(
         Path | None, typer.Option("--report", help="Write the report as JSON to this file.")
     ] = None,
     max_findings: Annotated[
-        int, typer.Option("--max-findings", min=0, help="Findings kept (counts go on).")
-    ] = 1000,
+        int | None,
+        typer.Option(
+            "--max-findings",
+            min=0,
+            help="Findings kept (counts go on). Default: the limit, 1000 unless "
+            "CLEN_MAX_FINDINGS says otherwise.",
+            show_default=False,
+        ),
+    ] = None,
     show: Annotated[
         int, typer.Option("--show", min=0, help="Findings listed on screen, after the counts.")
     ] = 20,
@@ -315,6 +322,10 @@ def validate_cmd(
     """
     with _errors():
         name = _entity_name(entity)
+        if max_findings is None:
+            from clen_core.limits import current
+
+            max_findings = current().max_findings
         reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
         tables = []
         with _progress(quiet, "validating") as progress:
