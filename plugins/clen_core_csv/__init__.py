@@ -58,6 +58,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 import sys
 import threading
@@ -303,9 +304,30 @@ _SHOWN = 200
 _QUOTE, _LF, _CR, _COMMA = 34, 10, 13, 44
 
 
+@contextlib.contextmanager
+def _own_handle(source: IO[bytes]) -> Iterator[IO[bytes]]:
+    """A handle of its own on ``source``'s bytes: pyarrow's read-ahead may still be
+    reading ``source`` itself in a thread of its own after it has failed."""
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        with open(name, "rb") as handle:
+            yield handle
+        return
+    getbuffer = getattr(source, "getbuffer", None)
+    yield io.BytesIO(getbuffer()) if callable(getbuffer) else source
+
+
 def _overflow(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | None] | None:
     """The first row longer than the read block, or the quoted cell never closed, found by
     scanning the file again (only after pyarrow has failed): names row and field."""
+    try:
+        with _own_handle(source) as handle:
+            return _scan(handle, names)
+    except OSError:
+        return None
+
+
+def _scan(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | None] | None:
     limit = _block_size()
     try:
         source.seek(0)
