@@ -53,9 +53,8 @@ the good rows are kept.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,7 +64,7 @@ from clen_core import arrow_schema, hookimpl
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo
 from clen_core.records import RawBatch, RawRecord, RowProblem
-from clen_core.schema.arrow import conform
+from clen_core.schema.arrow import FIRST_DAY, LAST_DAY, conform, python_values
 
 __all__ = [
     "PARQUET",
@@ -239,23 +238,6 @@ def _cast(batch: pa.RecordBatch, target: pa.Schema, path: str, first_row: int) -
     return pa.RecordBatch.from_arrays(columns, names=target.names)
 
 
-def _pylist(column: pa.Array) -> list[Any]:
-    """``column.to_pylist()``, faster for the few distinct values of enums and dates."""
-    if pa.types.is_date32(column.type):
-        column = column.dictionary_encode()
-    if not pa.types.is_dictionary(column.type):
-        return list(column.to_pylist())
-    # Convert each distinct value once; index -1 (a null) picks the None at the end.
-    values = [*column.dictionary.to_pylist(), None]
-    return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
-
-
-# Days since 1970-01-01 of Python's first and last dates (date32 is such a count); kept
-# as numbers because pa.scalar(a date) imports pandas, when installed, at start-up.
-_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
-_LAST_DAY = (dt.date.max - dt.date(1970, 1, 1)).days
-
-
 def _without_impossible_dates(batch: pa.RecordBatch, rows: pa.Array) -> RawBatch:
     """The batch less the rows with a date Python cannot hold (years 1 to 9999 only):
     those become problems naming row and field (checked per batch, vectorised)."""
@@ -265,7 +247,7 @@ def _without_impossible_dates(batch: pa.RecordBatch, rows: pa.Array) -> RawBatch
         if not pa.types.is_date32(column.type):
             continue
         days = column.cast(pa.int32())
-        bad = pc.fill_null(pc.or_(pc.less(days, _FIRST_DAY), pc.greater(days, _LAST_DAY)), False)
+        bad = pc.fill_null(pc.or_(pc.less(days, FIRST_DAY), pc.greater(days, LAST_DAY)), False)
         if not pc.any(bad).as_py():
             continue
         at = pc.indices_nonzero(bad)
@@ -332,9 +314,8 @@ def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[RawRecord
     for raw in read_batches(source, entity, path):
         names = raw.batch.schema.names
         problems = list(raw.problems)  # rows with a date out of range, by row
-        for row, values in zip(
-            raw.rows.to_pylist(), zip(*map(_pylist, raw.batch.columns), strict=True), strict=True
-        ):
+        columns = zip(*map(python_values, raw.batch.columns), strict=True)
+        for row, values in zip(raw.rows.to_pylist(), columns, strict=True):
             while problems and problems[0].row < row:
                 yield problems.pop(0)
             yield RawRecord(row, dict(zip(names, values, strict=True)))

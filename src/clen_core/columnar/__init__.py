@@ -43,7 +43,7 @@ from clen_core.records import (
     Flavour,
     RawBatch,
 )
-from clen_core.schema.arrow import arrow_schema, arrow_type
+from clen_core.schema.arrow import FIRST_DAY, arrow_schema, arrow_type, python_values
 
 __all__ = [
     "REJECTS_SCHEMA",
@@ -201,32 +201,29 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
 
 # Python's first day as date32 counts it (days since 1970-01-01): a number, because
 # pa.scalar(a date) imports pandas, when installed, at import.
-_FIRST_DAY = (dt.date.min - dt.date(1970, 1, 1)).days
-
-
 def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
     # Text dates follow records.DATE_TEXT and Python's calendar, as the object path's parse.
-    # Arrow's strptime rolls impossible dates over (0001-02-30 → 0001-03-02) and
-    # knows a year 0: a date is kept only when it prints back as the very same text
-    # and its year is not 0000, which is exactly what Python's calendar accepts.
     try:
-        # The usual case, every date good: Arrow's strict ISO cast (agrees with Python's
-        # calendar, year 0 refused) does it in one pass and raises on any bad value.
+        # The usual case, every date good: Arrow's strict ISO cast (impossible days refused,
+        # as by Python's calendar) does it in one pass and raises on any bad value.
         typed = pc.cast(raw, pa.date32())
-        # Not quite as strict as Python: Arrow takes 0000-01-01 (a year Python lacks).
-        if not pc.any(pc.less(typed.cast(pa.int32()), _FIRST_DAY)).as_py():
-            return _Column(typed, _nulls(n))
+        fine = None  # every present value read exactly
     except pa.ArrowInvalid:
-        pass  # some bad value: find which, row by row, below
-    # (The round trip also enforces DATE_TEXT: only that shape prints back the same.)
-    stamps = pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True)
-    typed = pc.cast(stamps, pa.date32())
-    exact = pc.and_(
-        pc.fill_null(pc.equal(pc.cast(typed, pa.string()), raw), False),
-        pc.invert(pc.fill_null(pc.starts_with(raw, "0000"), False)),
-    )
-    col = _Column(pc.if_else(exact, typed, None), _nulls(n))
-    col.fail(pc.and_(present, pc.invert(exact)), "expected a date YYYY-MM-DD")
+        # Some bad value: Arrow's strptime rolls impossible dates over (0001-02-30 →
+        # 0001-03-02), so a date is kept only when it prints back as the very same text
+        # (which also enforces DATE_TEXT: only that shape prints back the same).
+        typed = pc.cast(
+            pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
+        )
+        fine = pc.fill_null(pc.equal(pc.cast(typed, pa.string()), raw), False)
+    # Both routes take the year 0000, which Python's calendar lacks.
+    early = pc.fill_null(pc.less(typed.cast(pa.int32()), FIRST_DAY), False)
+    if pc.any(early).as_py():
+        fine = pc.invert(early) if fine is None else pc.and_(fine, pc.invert(early))
+    if fine is None:
+        return _Column(typed, _nulls(n))
+    col = _Column(pc.if_else(fine, typed, None), _nulls(n))
+    col.fail(pc.and_(present, pc.invert(fine)), "expected a date YYYY-MM-DD")
     return col
 
 
@@ -490,28 +487,10 @@ def validate_batches(
 def _py_values(f: FieldInfo, column: pa.Array) -> list[Any]:
     shape = f.shape
     if isinstance(shape, ScalarShape):
-        if shape.enum is not None:
-            return _by_distinct(column, shape.enum)
-        if shape.py is dt.date:
-            # Arrow makes each Python date through a scalar (~1.3 µs); from the day count
-            # (date32 is days since 1970-01-01) the calendar's own constructor is ~10× faster.
-            ordinal = dt.date.fromordinal
-            days = column.cast(pa.int32()).to_pylist()
-            return [None if d is None else ordinal(d + _EPOCH_ORDINAL) for d in days]
-        return list(column.to_pylist())
+        # Enum members once per distinct value; dates from their day count.
+        return python_values(column, shape.enum)
     convert = Decoder.python_converter(shape)
     return [None if v is None else convert(v) for v in column.to_pylist()]
-
-
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-
-
-def _by_distinct(column: pa.Array, convert: Callable[[Any], Any]) -> list[Any]:
-    """Python values of ``column``, each distinct value converted once."""
-    encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
-    # Index -1 (a null) picks the None at the end.
-    values = [*map(convert, encoded.dictionary.to_pylist()), None]
-    return [values[i] for i in pc.fill_null(encoded.indices, -1).to_pylist()]
 
 
 def objects_from_batch(entity: str | type | EntityInfo, batch: pa.RecordBatch) -> list[Any]:

@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clen_core._version import __version__
 from clen_core.errors import FieldError, InvalidObjectError
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape, Spec
 
-__all__ = ["arrow_schema", "arrow_type", "conform", "from_arrow", "to_arrow"]
+__all__ = [
+    "FIRST_DAY",
+    "LAST_DAY",
+    "arrow_schema",
+    "arrow_type",
+    "conform",
+    "from_arrow",
+    "python_values",
+    "to_arrow",
+]
 
 _SCALAR_TYPES: dict[type, pa.DataType] = {
     str: pa.string(),
@@ -83,6 +93,37 @@ def _schema(info: EntityInfo) -> pa.Schema:
             "description": info.description,
         },
     )
+
+
+_EPOCH = dt.date(1970, 1, 1)
+# Day counts, not pa.scalar(a date): that would make pyarrow import pandas, when
+# installed, at import.
+FIRST_DAY = (dt.date.min - _EPOCH).days
+"""Python's first date (0001-01-01) as ``date32`` counts it: days since 1970-01-01."""
+LAST_DAY = (dt.date.max - _EPOCH).days
+"""Python's last date (9999-12-31) as ``date32`` counts it."""
+
+
+def python_values(column: pa.Array, convert: Callable[[Any], Any] | None = None) -> list[Any]:
+    """``column.to_pylist()``, faster where Arrow is slow to make Python values.
+
+    Dates come from their day count (``date.fromordinal``, about 10× faster than
+    Arrow's scalars; every date must lie within :data:`FIRST_DAY`..:data:`LAST_DAY`).
+    Dictionary columns convert each distinct value once, through ``convert`` if
+    given; with ``convert``, a plain column is dictionary-encoded first.
+    """
+    if pa.types.is_date32(column.type):
+        ordinal, offset = dt.date.fromordinal, _EPOCH.toordinal()
+        days = column.cast(pa.int32()).to_pylist()
+        return [None if d is None else ordinal(d + offset) for d in days]
+    if convert is not None and not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    if not pa.types.is_dictionary(column.type):
+        return list(column.to_pylist())
+    distinct = column.dictionary.to_pylist()
+    # Index -1 (a null) picks the None at the end.
+    values = [*(map(convert, distinct) if convert is not None else distinct), None]
+    return [values[i] for i in pc.fill_null(column.indices, -1).to_pylist()]
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
