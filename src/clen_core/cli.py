@@ -26,6 +26,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import clen_core
+from clen_core import limits
 from clen_core.errors import ClenError
 from clen_core.formats import describe, formats, get_format
 from clen_core.io import atomic_file, read, read_dataset, write_dataset
@@ -323,9 +324,7 @@ def validate_cmd(
     with _errors():
         name = _entity_name(entity)
         if max_findings is None:
-            from clen_core.limits import current
-
-            max_findings = current().max_findings
+            max_findings = limits.current().max_findings
         reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
         tables = []
         with _progress(quiet, "validating") as progress:
