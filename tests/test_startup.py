@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
 
 # Loaded by the command line and every plugin, as `clen convert` does before its work.
 PROBE = """
@@ -33,3 +37,92 @@ def test_starting_a_command_loads_no_optional_engine_and_no_language_table() -> 
     found = json.loads(done.stdout)
     # pandas comes in through e.g. pa.scalar(a date) at import: ~0.3 s for nothing.
     assert found == {"modules": [], "language_table": 0}
+
+
+# Runs a whole command as `clen` does, then says which heavy modules it loaded.
+COMMAND = """
+import json, sys
+from clen_core.cli import main
+sys.argv = ["clen", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in ("pandas", "polars", "duckdb") if m in sys.modules)))
+"""
+
+
+def _loaded_by(*args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_generate_convert_and_validate_run_without_importing_pandas(tmp_path: Path) -> None:
+    pytest.importorskip("pandas")  # installed: the case where pyarrow would import it
+    src, dst = tmp_path / "a.csv", tmp_path / "a.parquet"
+    assert _loaded_by("generate", "activity", "200", str(src), "--seed", "3") == []
+    assert _loaded_by("convert", str(src), str(dst), "--entity", "activity", "--quiet") == []
+    assert pq.read_metadata(dst).num_rows == 200
+    assert _loaded_by("validate", str(src), "--entity", "activity", "--quiet") == []
+
+
+# After defer(), pandas imported later must work with pyarrow as if nothing happened.
+AFTER_DEFER = """
+import json, math, sys
+import pyarrow as pa
+from clen_core._lazy_pandas import defer
+defer()
+ints, text = pa.array([1, None]), pa.scalar("x")  # pyarrow's looks for pandas
+before = "pandas" in sys.modules
+import pandas as pd
+frame = pd.DataFrame({"x": [1.0, math.nan], "c": pd.Categorical(["a", "b"])})
+table = pa.Table.from_pandas(frame)
+print(json.dumps({
+    "before": before,
+    "series_nan_is_null": pa.array(frame["x"]).null_count,
+    "categorical": str(pa.array(frame["c"]).type),
+    "table": [table.column("x").null_count, str(table.column("c").type)],
+    "back": table.to_pandas()["x"].isna().tolist(),
+}))
+"""
+
+
+def test_pandas_imported_after_defer_works_with_pyarrow_as_before() -> None:
+    pytest.importorskip("pandas")
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_DEFER], capture_output=True, text=True, check=True
+    )
+    found = json.loads(done.stdout)
+    plain = subprocess.run(
+        [sys.executable, "-c", AFTER_DEFER.replace("defer()\n", "")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    expected = json.loads(plain.stdout)
+    assert found.pop("before") is False
+    assert expected.pop("before") is True  # without defer(), the first array imports it
+    assert found == expected
+    assert found["series_nan_is_null"] == 1
+
+
+# Another package's plugin may hand pandas values to pyarrow: then nothing is deferred.
+FOREIGN = """
+import sys
+import pyarrow as pa
+import clen_core.cli as cli
+from clen_core.plugins import PluginInfo
+cli.list_plugins = lambda: [PluginInfo("xlsx", "clen-xlsx", "1.0", (), "loaded")]
+cli._defer_pandas()
+pa.array([1])
+print("pandas" in sys.modules)
+"""
+
+
+def test_a_foreign_plugin_keeps_pyarrow_looking_for_pandas() -> None:
+    pytest.importorskip("pandas")
+    done = subprocess.run([sys.executable, "-c", FOREIGN], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

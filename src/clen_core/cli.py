@@ -625,8 +625,24 @@ def pt_report_cmd(
     )
 
 
+def _defer_pandas() -> None:
+    """pyarrow imports pandas (0.3 s) at its first array: not in a command that never uses it.
+
+    Only when every plugin loaded is clen_core's own: another package's plugin
+    may hand pandas values to pyarrow (see clen_core._lazy_pandas).
+    """
+    from clen_core._lazy_pandas import defer
+
+    def ours(distribution: str | None) -> bool:
+        return (distribution or "").replace("-", "_").lower() == "clen_core"
+
+    if all(ours(p.distribution) for p in list_plugins() if p.status == "loaded"):
+        defer()
+
+
 def main() -> None:
     """The console-script entry point: run ``clen``, exit with its code."""
+    _defer_pandas()
     try:
         app(prog_name="clen")
     except BrokenPipeError:
