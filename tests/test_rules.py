@@ -57,6 +57,7 @@ from clen_core.rules import (
     rules,
 )
 from clen_core.rules import registry as rule_registry
+from clen_core.rules.builtin import _all_distinct
 from clen_core.testing.strategies import entity_kwargs, from_entity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -257,6 +258,22 @@ def test_dup_single_key_flags_later_occurrences_with_their_rows() -> None:
 
 def test_dup_distinct_keys_not_flagged() -> None:
     assert run([activity("A1"), activity("A2"), activity("a1")], "DUP-001") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.none() | st.text("ab\u00e9\U0001f600", max_size=3), max_size=12),
+    st.integers(1, 4),
+    st.booleans(),
+)
+def test_all_distinct_agrees_with_a_set(keys: list[str | None], chunks: int, ordered: bool) -> None:
+    # The fast check of DUP-001 (neighbours when in order, else a hash) against Python.
+    if ordered:
+        keys = sorted(k for k in keys if k is not None) + [k for k in keys if k is None]
+    size = max(1, -(-len(keys) // chunks))
+    parts = [keys[i : i + size] for i in range(0, len(keys), size)] or [[]]
+    column = pa.chunked_array([pa.array(p, pa.string()) for p in parts], pa.string())
+    assert _all_distinct(column) == (len(set(keys)) == len(keys))
 
 
 def test_dup_is_per_entity() -> None:
