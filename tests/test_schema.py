@@ -9,12 +9,15 @@ import frictionless
 import jsonschema
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clen_core
 from clen_core._docs import PAGES
 from clen_core.codes import get_code_system
 from clen_core.model import entities, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape
+from clen_core.schema.arrow import int_range
 
 INFOS = entities()
 IDS = [i.name for i in INFOS]
@@ -200,3 +203,12 @@ def test_docs_list_every_rule_and_every_field() -> None:
     for info in INFOS:
         for f in info.fields:
             assert f"| `{f.name}` |" in model_md
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-(10**12), 10**12), st.integers(-5, 300_000))
+def test_int_range_is_range(start: int, n: int) -> None:
+    # Sizes past the first 65,536 make the shared counting array grow.
+    got = int_range(start, start + n)
+    assert got.type == pa.int64()
+    assert got.to_pylist() == list(range(start, start + n))

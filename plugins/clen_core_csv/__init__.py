@@ -76,6 +76,7 @@ from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
 from clen_core.plugins import hookimpl
 from clen_core.records import RawBatch, RawRecord, RowProblem, json_value, records_from_batches
+from clen_core.schema.arrow import int_range
 
 __all__ = [
     "BLOCK_SIZE",
@@ -554,10 +555,12 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
         taken = {p.row for p in problems if p.row > row}
         if taken:
             span = range(row + 1, row + 1 + batch.num_rows + len(taken))
-            numbers = [n for n in span if n not in taken][: batch.num_rows]
+            kept = [n for n in span if n not in taken][: batch.num_rows]
+            numbers = pa.array(kept, pa.int64())
+            last = kept[-1] if kept else row
         else:  # the usual case: no refused row, a plain range
-            numbers = range(row + 1, row + 1 + batch.num_rows)  # type: ignore[assignment]
-        last = numbers[-1] if len(numbers) else row
+            numbers = int_range(row + 1, row + 1 + batch.num_rows)
+            last = row + batch.num_rows
         # pyarrow parses ahead: a problem past this batch's last row waits for its batch.
         mine = tuple(
             RowProblem(p.row if p.row >= 0 else row + 1, p.reason, p.text)
@@ -570,9 +573,7 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
             _restore(batch.column(i)) if name in text_columns else batch.column(i)
             for i, name in enumerate(names)
         ]
-        yield RawBatch(
-            pa.RecordBatch.from_arrays(columns, names=names), pa.array(numbers, pa.int64()), mine
-        )
+        yield RawBatch(pa.RecordBatch.from_arrays(columns, names=names), numbers, mine)
     if problems:
         yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
 

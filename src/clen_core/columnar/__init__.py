@@ -43,7 +43,7 @@ from clen_core.records import (
     Flavour,
     RawBatch,
 )
-from clen_core.schema.arrow import FIRST_DAY, arrow_schema, arrow_type, python_values
+from clen_core.schema.arrow import FIRST_DAY, arrow_schema, arrow_type, int_range, python_values
 
 __all__ = [
     "REJECTS_SCHEMA",
@@ -475,7 +475,7 @@ def validate_batches(
         elif "_row" in b.schema.names:
             raw = RawBatch(b.drop_columns(["_row"]), b.column("_row"))
         else:
-            raw = RawBatch(b, pa.array(range(row + 1, row + 1 + b.num_rows), pa.int64()))
+            raw = RawBatch(b, int_range(row + 1, row + 1 + b.num_rows))
         if len(raw.rows):
             row = max(row, pc.max(raw.rows).as_py())
         yield check_batch(info, raw, flavour=flavour)

@@ -18,6 +18,7 @@ from clen_core.model.fields import ListShape, ScalarShape
 from clen_core.rules.engine import Context
 from clen_core.rules.registry import rule
 from clen_core.rules.report import READ_RULE, Severity
+from clen_core.schema.arrow import int_range
 
 __all__: list[str] = []
 
@@ -93,7 +94,7 @@ def duplicate_keys(ctx: Context) -> None:
             continue
         if len(info.key) == 1 and _all_distinct(table.column(info.key[0])):
             continue  # the usual case needs no grouping
-        positions = pa.array(range(table.num_rows), pa.int64())
+        positions = int_range(0, table.num_rows)
         keyed = table.select(list(info.key)).append_column("_pos", positions)
         first = keyed.group_by(list(info.key), use_threads=False).aggregate([("_pos", "min")])
         repeat = pc.invert(_is_in(positions, first.column("_pos_min").combine_chunks()))
@@ -227,7 +228,7 @@ def third_country_criteria(ctx: Context) -> None:
     unmet_rows = pc.unique(
         pc.filter(pc.list_parent_indices(criteria), pc.invert(entries.field("value")))
     )
-    positions = pa.array(range(table.num_rows), pa.int64())
+    positions = int_range(0, table.num_rows)
     unmet = _is_in(positions, pc.cast(unmet_rows, pa.int64()))
     ctx.flag(
         "laboratory",

@@ -18,7 +18,7 @@ from clen_core.model.dataset import Dataset
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.rules.registry import Rule, get_rule, rules
 from clen_core.rules.report import Finding, Report
-from clen_core.schema.arrow import from_arrow, to_arrow
+from clen_core.schema.arrow import from_arrow, int_range, to_arrow
 
 __all__ = ["ROW_COLUMN", "Context", "validate"]
 
@@ -35,7 +35,7 @@ class _Table:
             self.rows: pa.Array = table.column(ROW_COLUMN).combine_chunks()
             table = table.drop_columns([ROW_COLUMN])
         else:
-            self.rows = pa.array(range(1, table.num_rows + 1), pa.int64())
+            self.rows = int_range(1, table.num_rows + 1)
         self.table = table
 
     @cached_property
