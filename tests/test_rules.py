@@ -1481,9 +1481,17 @@ def linked_objects(draw: st.DrawFn) -> list[Any]:
     return out
 
 
+def _in_chunks(table: pa.Table, size: int) -> pa.Table:
+    return pa.Table.from_batches(table.to_batches(max_chunksize=size), table.schema)
+
+
+def _seen(report: Report) -> list[tuple[Any, ...]]:
+    return [(f.rule, f.entity, f.key, f.row, f.field, f.value, f.message) for f in report]
+
+
 @settings(max_examples=40)
-@given(linked_objects())
-def test_validate_random_linked_objects(objs: list[Any]) -> None:
+@given(linked_objects(), st.integers(1, 4), st.integers(1, 30))
+def test_validate_random_linked_objects(objs: list[Any], size: int, room: int) -> None:
     report = validate(objs)
     _assert_findings_in_range(objs, report)
     # Random rows as an Arrow table with a _row column: rows are carried over.
@@ -1495,6 +1503,10 @@ def test_validate_random_linked_objects(objs: list[Any]) -> None:
     assert [(f.rule, f.entity, f.key, f.row - 1000) for f in from_tables] == [
         (f.rule, f.entity, f.key, f.row) for f in report
     ]
+    # Tables in chunks (as a reader's batches come) give the same findings, kept or not.
+    chunked = {name: _in_chunks(t, size) for name, t in tables.items()}
+    assert _seen(validate(chunked)) == _seen(from_tables)
+    assert _seen(validate(chunked, max_findings=room)) == _seen(validate(tables, max_findings=room))
 
 
 @covers("READ-001")

@@ -148,12 +148,21 @@ class Context:
             return
         t = self._tables[entity]
         idx = indices.slice(0, kept)
-        keys = _key_texts(t, idx)
+        # A take from a chunked column joins its chunks first (a copy of the whole column):
+        # take from the slice the kept rows span, often one chunk.
+        span = pc.min_max(idx)
+        low, high = span["min"].as_py(), span["max"].as_py()
+        near = pc.subtract(idx, low)
+        keys = _key_texts(t, near, low, high - low + 1)
         rows = pc.take(t.rows, idx).to_pylist()
         if values is None:
             vals: list[Any] = [None] * kept
         else:
-            chosen = pc.take(values, idx) if aligned else values.slice(0, kept)
+            chosen = (
+                pc.take(values.slice(low, high - low + 1), near)
+                if aligned
+                else values.slice(0, kept)
+            )
             vals = chosen.to_pylist()
             if pa.types.is_map(chosen.type):
                 # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
@@ -163,8 +172,8 @@ class Context:
             report.add(Finding(rule.id, rule.severity, entity, key, row, field, value, text))
 
 
-def _key_texts(t: _Table, idx: pa.Array) -> list[str]:
-    parts = [pc.take(t.table.column(k), idx).to_pylist() for k in t.info.key]
+def _key_texts(t: _Table, idx: pa.Array, offset: int, length: int) -> list[str]:
+    parts = [pc.take(t.table.column(k).slice(offset, length), idx).to_pylist() for k in t.info.key]
     return [t.info.format_key(p[0] if len(p) == 1 else tuple(p)) for p in zip(*parts, strict=True)]
 
 
