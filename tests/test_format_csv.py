@@ -627,9 +627,10 @@ def _read_peak(path: Path, n: int) -> int:
 def test_reading_and_writing_stream_in_bounded_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Memory is bounded by the block (a few batches in flight), not by the file: a small
-    # block shows it on a file of a few blocks.
+    # Memory is bounded by the block and the batch size (a few batches in flight), not by
+    # the file: a small block and batch show it on a file of a few blocks.
     monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 20)
+    monkeypatch.setattr(clen_core.io, "DEFAULT_BATCH_ROWS", 8192)
     small, large = tmp_path / "small" / "activity.csv", tmp_path / "large" / "activity.csv"
     clen_core.write(_many_activities(20_000), small)
     with _PeakSampler() as writing:

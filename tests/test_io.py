@@ -14,13 +14,15 @@ from typing import IO, Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clen_core
 from clen_core import Format, FormatError, RejectedRowsError, hookimpl
-from clen_core.io import atomic_file
+from clen_core.io import _gathered, atomic_file
 from clen_core.model import EntityInfo
 from clen_core.plugins import register_plugin, unregister_plugin
-from clen_core.records import RawRecord, Reject, RowProblem, json_rows
+from clen_core.records import RawBatch, RawRecord, Reject, RowProblem, json_rows
 
 
 def _read(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
@@ -286,3 +288,62 @@ def test_a_row_with_a_bad_field_still_reports_broken_constraints_and_no_default_
     assert list(reader) == []
     # value does not parse; limit_type must come with limit; coverage_factor defaults.
     assert {(r.field) for r in reader.rejects} == {"value", "limit_type"}
+
+
+# --- gathering read batches before the check ------------------------------------------------
+
+
+class _Stop(Exception):
+    pass
+
+
+@st.composite
+def raw_batches(draw: st.DrawFn) -> list[RawBatch]:
+    """Raw batches of 0-7 rows, numbered on, some with problems, some with other columns."""
+    out, row = [], 1
+    for _ in range(draw(st.integers(0, 8))):
+        n = draw(st.integers(0, 7))
+        names = draw(st.sampled_from([("a",), ("a",), ("a", "b")]))
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array([f"{name}{row + i}" for i in range(n)], pa.string()) for name in names],
+            names=list(names),
+        )
+        problems = tuple(
+            RowProblem(row + n + k, "bad", "x") for k in range(draw(st.integers(0, 2)))
+        )
+        out.append(RawBatch(batch, pa.array(range(row, row + n), pa.int64()), problems))
+        row += n + len(problems)
+    return out
+
+
+def _flat(raws: Iterable[RawBatch]) -> tuple[list[Any], list[Any], list[Any]]:
+    rows, cells, problems = [], [], []
+    for raw in raws:
+        rows += raw.rows.to_pylist()
+        cells += [tuple(c) for c in zip(*raw.batch.to_pydict().values(), strict=True)]
+        problems += raw.problems
+    return rows, cells, problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_batches(), st.integers(1, 12), st.booleans())
+def test_gathered_batches_keep_every_row_and_problem_in_order(
+    raws: list[RawBatch], size: int, fails: bool
+) -> None:
+    def source() -> Iterator[RawBatch]:
+        yield from raws
+        if fails:
+            raise _Stop
+
+    got: list[RawBatch] = []
+    if fails:
+        with pytest.raises(_Stop):
+            got.extend(_gathered(source(), size))
+    else:
+        got.extend(_gathered(source(), size))
+    assert _flat(got) == _flat(raws)  # what was read before an error comes out first
+    for i, raw in enumerate(got):
+        assert raw.batch.num_rows == len(raw.rows)
+        # A batch ends short of the size only at the end or where the columns change.
+        if i + 1 < len(got) and raw.batch.num_rows < size:
+            assert got[i + 1].batch.schema != raw.batch.schema
