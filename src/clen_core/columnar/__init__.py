@@ -184,6 +184,10 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
         return col
     if py is dt.date:
         return _text_date(raw, present, n)
+    if py is int:
+        typed = _all_int_text(raw)
+        if typed is not None:
+            return _Column(typed, _nulls(n))
     pattern, target, message = (
         (INT_TEXT, pa.int64(), "expected a whole number")
         if py is int
@@ -197,6 +201,22 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
     col = _Column(typed, _nulls(n))
     col.fail(pc.and_(present, pc.invert(pc.fill_null(ok, False))), message)
     return col
+
+
+def _all_int_text(raw: pa.Array) -> pa.Array | None:
+    """The column as int64 when every value is a whole number in INT_TEXT, else None.
+
+    The usual case in one strict cast, without the regular expression (half the
+    time). Arrow reads ``-?[0-9]+`` (a subset of INT_TEXT) and hexadecimal
+    ``0x1F``, which INT_TEXT refuses: a column with an x goes the long way.
+    """
+    try:
+        typed = pc.cast(raw, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # some value is not Arrow's whole number (or overflows)
+    if pc.any(pc.match_substring(raw, "x")).as_py() or pc.any(pc.match_substring(raw, "X")).as_py():
+        return None
+    return typed
 
 
 # Python's first day as date32 counts it (days since 1970-01-01): a number, because
