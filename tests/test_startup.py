@@ -6,7 +6,9 @@ heavy things a command rarely needs are not loaded by starting one.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +128,39 @@ def test_a_foreign_plugin_keeps_pyarrow_looking_for_pandas() -> None:
     done = subprocess.run([sys.executable, "-c", FOREIGN], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+# The launcher readies the process, then hands over to clen_core.cli.main (here a probe).
+LAUNCH = """
+import gc, json, os, sys
+import clen_core.cli as cli
+
+def probe():
+    print(json.dumps({
+        "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "collecting": gc.isenabled(),
+        "frozen": gc.get_freeze_count() > 0,
+    }))
+
+cli.main = probe
+from clen_core_launch import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("4", "4")])
+def test_the_launcher_keeps_blas_to_one_thread_unless_told_and_collects_again(
+    given: str | None, expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCH], capture_output=True, text=True, check=True, env=env
+    )
+    assert json.loads(done.stdout) == {"blas": expected, "collecting": True, "frozen": True}
+
+
+def test_the_clen_command_starts_through_the_launcher() -> None:
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="clen")
+    assert script.value == "clen_core_launch:main"
