@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import io
 import itertools
 import os
 from collections.abc import Iterator, Mapping
@@ -614,3 +615,28 @@ def test_list_of_enum_reads_across_row_groups(tmp_path: Path) -> None:
         assert list(clen_core.read(tmp_path / "c.parquet", entity="tst_colours")) == objs
     finally:
         unregister_plugin("colours")
+
+
+class _CountingSink(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        return super().write(data)
+
+
+def test_the_file_gets_its_bytes_a_megabyte_at_a_time() -> None:
+    # Each write to a Python file takes the GIL, which the thread converting objects holds:
+    # pyarrow's many small writes go through a native buffer first.
+    objs = [_activity(i) for i in range(100_000)]
+    batches = clen_core.to_arrow(objs, "activity").to_batches(max_chunksize=10_000)
+    sink = _CountingSink()
+    get_format("parquet").write(sink, get_entity("activity"), batches)  # type: ignore[misc]
+    assert not sink.closed  # its owner (an atomic file) syncs and closes it
+    size = len(sink.getvalue())
+    assert sink.writes <= size // (1 << 20) + 2, (sink.writes, size)
+    table = pq.read_table(pa.BufferReader(sink.getvalue()))
+    assert table.num_rows == len(objs)
+    assert table.column("activity_id").to_pylist() == [o.activity_id for o in objs]
