@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 import clen_core
 import clen_core_csv
+from clen_core import limits
 from clen_core.data import reference_dataset
 from clen_core.formats import FormatError, format_for_path, get_format
 from clen_core.model import entities, get_entity
@@ -627,17 +629,19 @@ def _read_peak(path: Path, n: int) -> int:
 def test_reading_and_writing_stream_in_bounded_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Memory is bounded by the block and the batch size (a few batches in flight), not by
-    # the file: a small block and batch show it on a file of a few blocks.
-    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 20)
+    # Memory is bounded by the block and the batch size, not by the file: pyarrow reads
+    # a few dozen blocks ahead, and a few batches are in flight. Small blocks and batches
+    # show it on a file of many blocks.
+    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 16)
     monkeypatch.setattr(clen_core.io, "DEFAULT_BATCH_ROWS", 8192)
     small, large = tmp_path / "small" / "activity.csv", tmp_path / "large" / "activity.csv"
-    clen_core.write(_many_activities(20_000), small)
-    with _PeakSampler() as writing:
-        clen_core.write(_many_activities(200_000), large)
-    assert large.stat().st_size > 9 * small.stat().st_size
-    peak_small = _read_peak(small, 20_000)
-    peak_large = _read_peak(large, 200_000)
+    with limits.override(max_field_bytes=1 << 16):  # the block's floor
+        clen_core.write(_many_activities(20_000), small)
+        with _PeakSampler() as writing:
+            clen_core.write(_many_activities(200_000), large)
+        assert large.stat().st_size > 9 * small.stat().st_size
+        peak_small = _read_peak(small, 20_000)
+        peak_large = _read_peak(large, 200_000)
     size = large.stat().st_size
     assert peak_large < 64 * 2**20, peak_large
     assert peak_large < size / 2, (peak_large, size)
@@ -699,3 +703,21 @@ def test_undecodable_malformed_rows_in_readers_on_several_threads_do_not_mix_up(
     assert all("row 3: not valid UTF-8" in e for e in errors.values()), errors
     assert sys.unraisablehook is hook
     assert "Exception ignored" not in capfd.readouterr().err
+
+
+def test_a_file_is_read_by_pyarrow_natively_anything_else_as_it_is(tmp_path: Path) -> None:
+    # A native file is read without the GIL; it must be the same bytes, from the same place.
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"0123456789abcdefghij")
+    with open(path, "rb") as source:
+        source.seek(5)
+        native = clen_core_csv._native(source)
+        assert isinstance(native, pa.NativeFile)
+        path.rename(tmp_path / "moved.csv")  # the open file, not whatever the path names
+        assert native.read(10) == b"56789abcde"
+        assert source.tell() == 5  # its own position: the caller's is left alone
+    memory = io.BytesIO(b"abc")
+    assert clen_core_csv._native(memory) is memory
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as pipe, os.fdopen(write_end, "wb"):
+        assert clen_core_csv._native(pipe) is pipe
