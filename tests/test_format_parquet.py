@@ -640,3 +640,23 @@ def test_the_file_gets_its_bytes_a_megabyte_at_a_time() -> None:
     table = pq.read_table(pa.BufferReader(sink.getvalue()))
     assert table.num_rows == len(objs)
     assert table.column("activity_id").to_pylist() == [o.activity_id for o in objs]
+
+
+@pytest.mark.parametrize("name", [e.name for e in entities()])
+def test_every_column_is_dictionary_encoded_but_a_one_field_key(name: str, tmp_path: Path) -> None:
+    # A one-field key is unique: a dictionary of it costs time and space for nothing.
+    info = get_entity(name)
+    objs = list(reference_dataset().records(name)) or None
+    if objs is None:
+        pytest.skip(f"no {name} in the reference dataset")
+    path = tmp_path / f"{name}.parquet"
+    clen_core.write(objs, path)
+    group = pq.read_metadata(path).row_group(0)
+    for i in range(group.num_columns):
+        chunk = group.column(i)
+        if chunk.statistics is not None and chunk.statistics.null_count == chunk.num_values:
+            continue  # nothing but nulls: no page to encode
+        if chunk.physical_type == "BOOLEAN":
+            continue  # Parquet has no dictionary encoding for booleans
+        expect = not (len(info.key) == 1 and chunk.path_in_schema == info.key[0])
+        assert chunk.has_dictionary_page is expect, chunk.path_in_schema
