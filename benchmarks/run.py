@@ -71,7 +71,7 @@ DEFAULT_OUT = ROOT / "docs" / "performance.md"
 ENTITY = "activity"
 SEED = 1
 QUICK = {"rows": 20_000, "big_rows": 60_000, "repeat": 1, "frictionless_rows": 5_000}
-FULL = {"rows": 1_000_000, "big_rows": 10_000_000, "repeat": 3, "frictionless_rows": 50_000}
+FULL = {"rows": 1_000_000, "big_rows": 10_000_000, "repeat": 5, "frictionless_rows": 50_000}
 BEGIN, END = "<!-- run.py:begin -->", "<!-- run.py:end -->"
 PLUGINS = ("csv", "json", "listing", "parquet")  # clen_core's own plugins, clen_core_<name>
 
@@ -638,7 +638,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--big-rows", type=int, help="rows of the memory figure's big file (default 10,000,000)"
     )
-    p.add_argument("--repeat", type=int, help="runs per side, the best kept (default 3)")
+    p.add_argument("--repeat", type=int, help="runs per side, the best kept (default 5)")
     p.add_argument(
         "--frictionless-rows",
         type=int,
