@@ -17,12 +17,11 @@ import traceback
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import pyarrow as pa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import clen_core
@@ -34,6 +33,9 @@ from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
 from clen_core.rules import Report, Severity, get_rule, rules, validate
 from clen_core.rules.report import READ_RULE
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["app", "main"]
 
@@ -105,6 +107,9 @@ def _errors() -> Iterator[None]:
 
 
 def _progress(quiet: bool, description: str) -> Progress:
+    # Imported here: most runs have no terminal to show it on (10 ms of every start).
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
