@@ -170,7 +170,9 @@ def classify(func: Func) -> str | None:
         if module in ("records.py", "converter.py"):
             return "parse"
         if module == "schema/arrow.py":
-            return "parse" if name in ("from_arrow", "_from_py") else "write"
+            return (
+                "parse" if name.startswith(("from_arrow", "_from_py", "python_values")) else "write"
+            )
         if module == "io.py":
             return "write" if name in _IO_WRITE or "Counter" in name else "read"
         if module == "cli.py":
