@@ -549,7 +549,7 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
             raise
         names = _header_names(source) or []
         _check_header(names, info, path)
-        yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+        yield _only(names, problems)
         raise _too_many(path, problems) from None
     _check_header(names, info, path)
     text_columns = {f.name for f in info.fields if _is_text(f)}
@@ -562,10 +562,10 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
             break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
             if len(problems) >= MAX_PENDING_PROBLEMS:
-                yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+                yield _only(names, problems)
                 raise _too_many(path, problems) from None
             if problems:
-                yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+                yield _only(names, problems)
             raise _arrow_error(
                 path, exc, names, source=source, undecodable=undecodable.seen
             ) from None
@@ -593,7 +593,7 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
         ]
         yield RawBatch(pa.RecordBatch.from_arrays(columns, names=names), numbers, mine)
     if problems:
-        yield RawBatch(_empty(names), pa.array([], pa.int64()), tuple(problems))
+        yield _only(names, problems)
 
 
 def _too_many(path: str, problems: list[RowProblem]) -> FormatError:
@@ -605,8 +605,10 @@ def _too_many(path: str, problems: list[RowProblem]) -> FormatError:
     )
 
 
-def _empty(names: list[str]) -> Any:
-    return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in names], names=names)
+def _only(names: list[str], problems: list[RowProblem]) -> RawBatch:
+    """A batch of no rows carrying ``problems``: rows pyarrow refused, given before an end."""
+    empty = pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in names], names=names)
+    return RawBatch(empty, int_range(0, 0), tuple(problems))
 
 
 def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:

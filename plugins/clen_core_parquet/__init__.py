@@ -67,7 +67,7 @@ from clen_core import arrow_schema, hookimpl
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo
 from clen_core.records import RawBatch, RawRecord, RowProblem
-from clen_core.schema.arrow import FIRST_DAY, LAST_DAY, conform, python_values
+from clen_core.schema.arrow import FIRST_DAY, LAST_DAY, conform, int_range, python_values
 
 __all__ = [
     "PARQUET",
@@ -329,7 +329,7 @@ def read_batches(
             if batch is None:
                 break
             batch = _cast(batch, target, path, row + 1)
-            rows = pa.array(range(row + 1, row + 1 + batch.num_rows), pa.int64())
+            rows = int_range(row + 1, row + 1 + batch.num_rows)
             row += batch.num_rows
             yield _without_impossible_dates(batch, rows)
     finally:
