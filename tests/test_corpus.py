@@ -29,6 +29,7 @@ import clen_core
 import clen_core.limits
 from clen_core.errors import ClenError
 from clen_core.formats import FormatError
+from clen_core.io import Reader
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED: list[dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))
@@ -50,21 +51,20 @@ def _check(entry: dict[str, Any], path: Path, engine: str, tmp_path: Path) -> No
 
 def _check_limited(entry: dict[str, Any], path: Path, engine: str, tmp_path: Path) -> None:
     rejects_file = tmp_path / f"rejects-{engine}.jsonl"
+
+    def open_reader() -> Reader:
+        return clen_core.read(
+            path,
+            entity=entry["entity"],
+            format=entry["format"],
+            on_reject="collect",
+            rejects=rejects_file,
+            engine=engine,  # type: ignore[arg-type]
+        )
+
     if entry["outcome"] == "error":
-
-        def read_all() -> None:
-            reader = clen_core.read(
-                path,
-                entity=entry["entity"],
-                format=entry["format"],
-                on_reject="collect",
-                rejects=rejects_file,
-                engine=engine,  # type: ignore[arg-type]
-            )
-            list(reader)
-
         with pytest.raises(FormatError) as info:
-            read_all()
+            list(open_reader())
         error = info.value
         assert entry["message"] in str(error)
         assert str(path) in str(error)
@@ -75,14 +75,7 @@ def _check_limited(entry: dict[str, Any], path: Path, engine: str, tmp_path: Pat
             assert error.field == entry["field"]
         assert not rejects_file.exists()  # a failed read leaves no rejects file behind
         return
-    reader = clen_core.read(
-        path,
-        entity=entry["entity"],
-        format=entry["format"],
-        on_reject="collect",
-        rejects=rejects_file,
-        engine=engine,  # type: ignore[arg-type]
-    )
+    reader = open_reader()
     objects = list(reader)
     expected = entry["rejects"]
     assert reader.read_rows == entry["read"]
