@@ -481,10 +481,14 @@ class Reader:
         object is built at all; otherwise objects are read and turned into batches.
         """
         if not self.columnar:
-            while chunk := list(itertools.islice(self._it, DEFAULT_BATCH_ROWS)):
-                rows = pa.array([self.row - len(chunk) + 1 + i for i in range(len(chunk))])
-                yield to_arrow(chunk, self.entity.name).to_batches()[0], rows
-            return
+            while True:
+                chunk, rows = [], []
+                for obj in itertools.islice(self._it, DEFAULT_BATCH_ROWS):
+                    chunk.append(obj)
+                    rows.append(self.row)  # each object's own row: rejects leave gaps
+                if not chunk:
+                    return
+                yield to_arrow(chunk, self.entity.name).to_batches()[0], pa.array(rows, pa.int64())
         for checked, bad in self._checked():
             for rejects, record in bad:
                 self._rejects.add(rejects, record)
