@@ -41,6 +41,49 @@ def test_starting_a_command_loads_no_optional_engine_and_no_language_table() -> 
     assert found == {"modules": [], "language_table": 0}
 
 
+# Only what every command loads: the command line and the plugins.
+LEAN = """
+import json, sys
+import clen_core.cli
+from clen_core.plugins import get_plugin_manager
+get_plugin_manager()
+print(json.dumps(sorted(m for m in sys.argv[1:] if m in sys.modules)))
+"""
+LOADED_WHEN_USED = ("rich", "pyarrow.parquet", "cattrs", "stdnum", "ssl", "_hashlib", "ctypes.util")
+
+
+def test_starting_a_command_leaves_what_some_commands_need_until_they_need_it() -> None:
+    # rich (25 ms), pyarrow.parquet (20 ms, with pyarrow.fs and ssl), cattrs (10 ms),
+    # python-stdnum (which loads ssl, 10 ms), OpenSSL's hashes and ctypes.util: a
+    # twentieth of a command's start each time, for commands that do not print a
+    # table, touch Parquet, build objects from JSON or check a CAS number.
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN, *LOADED_WHEN_USED], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == []
+
+
+def test_the_lazily_loaded_modules_are_there_when_used(tmp_path: Path) -> None:
+    # In a fresh process, as a command would: each first use imports what it needs.
+    done = subprocess.run([sys.executable, "-c", USE, str(tmp_path)], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert done.stdout.split() == ["64-17-5", "200-578-6", "True", "True"]
+
+
+USE = """
+import sys
+from pathlib import Path
+import clen_core
+from clen_core.codes import get_code_system
+from clen_core.data import reference_dataset
+print(get_code_system("cas").parse("64175"), get_code_system("ec").parse("200-578-6"))
+activities = list(reference_dataset().records("activity"))
+print(clen_core.from_json(clen_core.to_json(activities[0]), "activity") == activities[0])
+clen_core.write(activities, Path(sys.argv[1]) / "a.parquet")
+print(list(clen_core.read(Path(sys.argv[1]) / "a.parquet", entity="activity")) == activities)
+"""
+
+
 # Runs a whole command as `clen` does, then says which heavy modules it loaded.
 COMMAND = """
 import json, sys

@@ -142,7 +142,6 @@ line.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -1086,6 +1085,8 @@ class _Parser:
         self.mark(self.action_lines, "record")
 
     def activity_id(self, values: dict[str, Any]) -> str:
+        import hashlib  # here: loading OpenSSL is 5 ms of every command's start
+
         key = "|".join(str(values[k] or "") for k in ("theme", "kind", "city", "country", "start"))
         base = f"L{values['action']}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
         count = self.seen_ids.get(base, 0) + 1

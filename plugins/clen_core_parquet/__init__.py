@@ -57,17 +57,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from clen_core import arrow_schema, hookimpl
 from clen_core.formats import Format, FormatError
 from clen_core.model import EntityInfo
 from clen_core.records import RawBatch, RawRecord, RowProblem
 from clen_core.schema.arrow import FIRST_DAY, LAST_DAY, conform, int_range, python_values
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
+# pyarrow.parquet (with pyarrow.fs and its cloud file systems) is imported where a
+# Parquet file is read or written: loading this plugin is part of every `clen`
+# command's start, and 20 ms of it went there.
 
 __all__ = [
     "PARQUET",
@@ -98,6 +104,8 @@ def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]
     # pyarrow writes a Python file in many small pieces, each taking the GIL: while
     # objects are converted in another thread, each waits for it (a batch's write took
     # 3-6x longer). A native buffer in front hands the file 1 MiB at a time.
+    import pyarrow.parquet as pq
+
     buffered = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), buffer_size=1 << 20)
     # The context manager closes the writer (footer) even on error, while the sink is
     # still open; clen_core's atomic file then discards the partial file.
@@ -120,6 +128,8 @@ def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]
 @functools.cache
 def _dictionary_columns(info: EntityInfo) -> tuple[str, ...]:
     """The Parquet leaf columns of ``info`` to dictionary-encode: all but a one-field key."""
+    import pyarrow.parquet as pq
+
     # Leaf paths as the Parquet writer names them (``tags.list.element``), from an empty file.
     empty = pa.BufferOutputStream()
     pq.write_table(arrow_schema(info).empty_table(), empty)
@@ -184,6 +194,8 @@ def fits(got: pa.DataType, want: pa.DataType) -> bool:
 
 
 def _open(source: IO[bytes], path: str) -> pq.ParquetFile:
+    import pyarrow.parquet as pq
+
     try:
         return pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as exc:

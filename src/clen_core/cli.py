@@ -17,12 +17,10 @@ import traceback
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar, cast
 
 import pyarrow as pa
 import typer
-from rich.console import Console
-from rich.table import Table
 
 import clen_core
 from clen_core import limits
@@ -35,7 +33,7 @@ from clen_core.rules import Report, Severity, get_rule, rules, validate
 from clen_core.rules.report import READ_RULE
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.console import Console
 
 __all__ = ["app", "main"]
 
@@ -50,8 +48,38 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A rich ``Console`` made at its first use.
+
+    Importing rich takes 25-30 ms, a twentieth of a command's start; a command
+    that fails early, or reads a big file first, need not wait for it there.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        """The console itself (made now if not yet)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+def _real(console: Console) -> Console:
+    """The rich console behind ``out`` or ``err``, for rich's own objects that take one."""
+    lazy: Any = console
+    return lazy.get() if isinstance(lazy, _LazyConsole) else console
+
+
+out = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
+err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 _state = {"debug": False}
 
 T = TypeVar("T")
@@ -106,23 +134,48 @@ def _errors() -> Iterator[None]:
         _fail(str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc))
 
 
-def _progress(quiet: bool, description: str) -> Progress:
-    # Imported here: most runs have no terminal to show it on (10 ms of every start).
+class _Bar(Protocol):
+    """What the commands use of a progress bar: rich's ``Progress``, or :class:`_NoBar`."""
+
+    def add_task(self, description: str, *, total: float | None = ...) -> Any: ...
+    def update(self, task: Any, /, *, completed: float | None = ...) -> None: ...
+    def advance(self, task: Any, /, advance: float = ...) -> None: ...
+
+
+class _NoBar:
+    """The progress bar of a run that shows none (quiet, or no terminal): does nothing."""
+
+    def add_task(self, description: str, *, total: float | None = None) -> int:
+        return 0
+
+    def update(self, task: Any, /, *, completed: float | None = None) -> None:
+        return None
+
+    def advance(self, task: Any, /, advance: float = 1) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, description: str) -> Iterator[_Bar]:
+    if quiet or not err.is_terminal:
+        # Most runs have no terminal to show a bar on: rich.progress is not even imported.
+        yield _NoBar()
+        return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(
+    with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:,} rows"),
         TimeElapsedColumn(),
-        console=err,
+        console=_real(err),
         transient=True,
-        disable=quiet or not err.is_terminal,
-    )
+    ) as bar:
+        yield bar
 
 
-def _counted(items: Iterator[T], progress: Progress, description: str) -> Iterator[T]:
+def _counted(items: Iterator[T], progress: _Bar, description: str) -> Iterator[T]:
     task = progress.add_task(description, total=None)
     for n, item in enumerate(items, 1):
         if n % 1000 == 0:
@@ -135,6 +188,8 @@ def _print_json(data: Any) -> None:
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for c in columns:
         table.add_column(c, overflow="fold")
@@ -424,7 +479,7 @@ def convert_cmd(
             _fail(f"format {fmt.name!r} cannot write")
         written = 0
 
-        def batches(progress: Progress) -> Iterator[pa.RecordBatch]:
+        def batches(progress: _Bar) -> Iterator[pa.RecordBatch]:
             # Valid rows flow from reader to writer batch by batch: no object per row.
             nonlocal written
             task = progress.add_task(f"{src.name} → {dst.name}", total=None)

@@ -51,25 +51,20 @@ the hive way, one folder level per partition key::
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import datetime as dt
 import enum
 import os
-import secrets
 import shutil
 import sys
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from clen_core.formats import FormatError
 from clen_core.io import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
@@ -77,6 +72,14 @@ from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ScalarShape
 from clen_core.records import Reject
 from clen_core.schema.arrow import arrow_schema, conform, to_arrow
+
+if TYPE_CHECKING:
+    import ctypes
+
+    import pyarrow.parquet as pq
+
+# pyarrow.parquet and ctypes are imported where used: importing clen_core (and
+# so every `clen` command) would otherwise pay 30 ms for them.
 
 __all__ = [
     "DEFAULT_MAX_ROWS_PER_FILE",
@@ -275,13 +278,21 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def _libc() -> ctypes.CDLL:
+    import ctypes
+    import ctypes.util
+
+    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with ``renameat2(RENAME_EXCHANGE)``; False if unsupported."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = _libc().renameat2
     except (OSError, AttributeError):
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
@@ -300,7 +311,7 @@ def _swap_in(new: Path, target: Path) -> None:
     if _exchange(new, target):
         shutil.rmtree(new)  # now the old version
         return
-    aside = target.parent / f".{target.name}.{_OLD}{secrets.token_hex(4)}"
+    aside = target.parent / f".{target.name}.{_OLD}{os.urandom(4).hex()}"
     os.rename(target, aside)
     os.rename(new, target)  # the window: target briefly absent (see _recover)
     shutil.rmtree(aside)
@@ -325,7 +336,7 @@ class _Files:
         self.root = root
         self.schema = schema
         self.max_rows = max_rows
-        self.run = uuid.uuid4().hex[:12]
+        self.run = os.urandom(6).hex()
         self.count = 0
         self.paths: list[Path] = []
         self.open: OrderedDict[str, tuple[pq.ParquetWriter, IO[bytes], int]] = OrderedDict()
@@ -358,6 +369,8 @@ class _Files:
         path = directory / f"part-{self.run}-{self.count:05d}.parquet"
         self.count += 1
         sink = open(path, "wb")  # noqa: SIM115 - closed in _close
+        import pyarrow.parquet as pq
+
         writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
         self.paths.append(path)
         self.open[folder] = (writer, sink, 0)
@@ -391,7 +404,7 @@ def _syncfs(path: Path) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        syncfs = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+        syncfs = _libc().syncfs
     except (OSError, AttributeError):
         return False
     fd = os.open(path, os.O_RDONLY)
@@ -599,7 +612,7 @@ def write_partitioned(
             )
         for file in existing:  # every footer: one odd file is enough to refuse
             _check_compatible(file, _read_schema(file), schema)
-        tmp = target.parent / f".{target.name}.{_TMP}{secrets.token_hex(4)}"
+        tmp = target.parent / f".{target.name}.{_TMP}{os.urandom(4).hex()}"
         try:
             tmp.mkdir()
             if not_empty:
@@ -621,6 +634,8 @@ def write_partitioned(
 
 
 def _read_schema(file: Path) -> pa.Schema:
+    import pyarrow.parquet as pq
+
     try:
         return pq.read_schema(file)
     except (pa.ArrowException, OSError) as exc:
@@ -688,6 +703,8 @@ class PartitionedDataset:
 
     def count_rows(self, where: Where | None = None) -> int:
         """Rows in the selected files, from their footers (nothing else is read)."""
+        import pyarrow.parquet as pq
+
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.select(where))
 
     def batches(

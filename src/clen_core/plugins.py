@@ -26,13 +26,15 @@ import importlib.metadata
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 import pluggy
 
 from clen_core.errors import ClenError
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import re
 
-from stdnum import casrn
-from stdnum.exceptions import ValidationError
-
 from clen_core.codes._base import CodeSystem, normalize_dashes, require_text
 from clen_core.errors import CodeError
 
@@ -34,6 +31,9 @@ def check_digit(digits: str) -> int:
     Raises :class:`~clen_core.CodeError` when ``digits`` holds anything but ASCII digits and
     hyphens.
     """
+    # python-stdnum is imported at first use: it loads ssl (10 ms) for its online checks.
+    from stdnum import casrn
+
     plain = digits.replace("-", "") if isinstance(digits, str) else None
     if not plain or not plain.isascii() or not plain.isdigit():
         raise CodeError(
@@ -65,6 +65,9 @@ def parse(value: str) -> str:
         reason = f"check digit {last} is wrong: {first}-{middle} gives check digit {wanted}"
         raise CodeError(_NAME, value, reason, _EXPECTED)
     canonical = f"{first}-{middle}-{last}"
+    from stdnum import casrn
+    from stdnum.exceptions import ValidationError
+
     try:  # python-stdnum has the last word on the format and the check digit
         return casrn.validate(canonical)
     except ValidationError as exc:  # pragma: no cover - the checks above are the same

@@ -28,9 +28,6 @@ import string
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from stdnum.eu import ecnumber
-from stdnum.exceptions import ValidationError
-
 from clen_core.codes._base import CodeSystem, normalize_dashes, require_text
 from clen_core.errors import CodeError
 
@@ -90,6 +87,10 @@ def parse(value: str) -> str:
         raise CodeError(_NAME, value, reason, _EXPECTED)
     canonical = f"{head}-{middle}-{last}"
     if head[0].isdigit():
+        # python-stdnum is imported at first use: it loads ssl (10 ms) for its online checks.
+        from stdnum.eu import ecnumber
+        from stdnum.exceptions import ValidationError
+
         try:  # python-stdnum has the last word on the all-digit form
             return ecnumber.validate(canonical)
         except ValidationError as exc:  # pragma: no cover - the checks above are the same

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
 
 from clen_core.codes import get_code_system
-from clen_core.converter import get_converter
 from clen_core.errors import FieldError, InvalidObjectError
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, ScalarShape, Shape, Spec
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = ["from_json", "json_schema", "to_json"]
 
@@ -22,6 +23,9 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _converter() -> cattrs.Converter:
+    # Imported at first use: cattrs is 10-15 ms of a start that many commands never need.
+    from clen_core.converter import get_converter
+
     return get_converter()
 
 
@@ -175,8 +179,11 @@ def from_json(data: Mapping[str, Any], entity: str | type) -> Any:
     ]
     if errors:
         raise InvalidObjectError(info.name, errors)
+    converter = _converter()
+    import cattrs  # loaded by now, with the converter
+
     try:
-        return _converter().structure(dict(data), info.cls)
+        return converter.structure(dict(data), info.cls)
     except InvalidObjectError:
         raise
     except (TypeError, ValueError, cattrs.BaseValidationError) as exc:
