@@ -181,6 +181,7 @@ import clen_core.cli as cli
 def probe():
     print(json.dumps({
         "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "purge": os.environ.get("MIMALLOC_PURGE_DELAY"),
         "collecting": gc.isenabled(),
         "frozen": gc.get_freeze_count() > 0,
     }))
@@ -191,17 +192,27 @@ main()
 """
 
 
-@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("4", "4")])
-def test_the_launcher_keeps_blas_to_one_thread_unless_told_and_collects_again(
-    given: str | None, expected: str
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, {"blas": "1", "purge": "-1"}),
+        ({"OPENBLAS_NUM_THREADS": "4"}, {"blas": "4", "purge": "-1"}),
+        ({"MIMALLOC_PURGE_DELAY": "10"}, {"blas": "1", "purge": "10"}),
+    ],
+)
+def test_the_launcher_sets_blas_threads_and_allocator_unless_told_and_collects_again(
+    given: dict[str, str], expected: dict[str, str]
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    if given is not None:
-        env["OPENBLAS_NUM_THREADS"] = given
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "MIMALLOC_PURGE_DELAY")
+    }
     done = subprocess.run(
-        [sys.executable, "-c", LAUNCH], capture_output=True, text=True, check=True, env=env
-    )
-    assert json.loads(done.stdout) == {"blas": expected, "collecting": True, "frozen": True}
+        [sys.executable, "-c", LAUNCH], capture_output=True, text=True, check=True,
+        env=env | given,
+    )  # fmt: skip
+    assert json.loads(done.stdout) == expected | {"collecting": True, "frozen": True}
 
 
 def test_the_clen_command_starts_through_the_launcher() -> None:
