@@ -193,25 +193,27 @@ main()
 
 
 @pytest.mark.parametrize(
-    ("given", "expected"),
+    ("argv", "given", "expected"),
     [
-        ({}, {"blas": "1", "purge": "-1"}),
-        ({"OPENBLAS_NUM_THREADS": "4"}, {"blas": "4", "purge": "-1"}),
-        ({"MIMALLOC_PURGE_DELAY": "10"}, {"blas": "1", "purge": "10"}),
+        (["validate", "x.csv"], {}, {"blas": "1", "purge": "-1"}),
+        (
+            ["--debug", "validate", "x.csv"],
+            {"OPENBLAS_NUM_THREADS": "4"},
+            {"blas": "4", "purge": "-1"},
+        ),
+        (["validate", "x.csv"], {"MIMALLOC_PURGE_DELAY": "10"}, {"blas": "1", "purge": "10"}),
+        (["convert", "x.csv", "y.parquet"], {}, {"blas": "1", "purge": None}),
+        ([], {}, {"blas": "1", "purge": None}),
     ],
 )
 def test_the_launcher_sets_blas_threads_and_allocator_unless_told_and_collects_again(
-    given: dict[str, str], expected: dict[str, str]
+    argv: list[str], given: dict[str, str], expected: dict[str, str | None]
 ) -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("OPENBLAS_NUM_THREADS", "MIMALLOC_PURGE_DELAY")
-    }
+    unset = ("OPENBLAS_NUM_THREADS", "MIMALLOC_PURGE_DELAY")
+    env = {k: v for k, v in os.environ.items() if k not in unset} | given
     done = subprocess.run(
-        [sys.executable, "-c", LAUNCH], capture_output=True, text=True, check=True,
-        env=env | given,
-    )  # fmt: skip
+        [sys.executable, "-c", LAUNCH, *argv], capture_output=True, text=True, check=True, env=env
+    )
     assert json.loads(done.stdout) == expected | {"collecting": True, "frozen": True}
 
 

@@ -10,12 +10,14 @@ importing clen_core as a library changes nothing in its user's process.
   cores, for a library the command never calls. ``OPENBLAS_NUM_THREADS`` is set
   to 1 unless the environment already says otherwise.
 - pyarrow's allocator (mimalloc) hands memory it has freed back to the system
-  after 10 ms, and takes fresh pages again for the next batch: a streaming read
-  frees and allocates its buffers all the time, and the kernel zeroes every
-  fresh page. On the virtual machines measured that took 0.1-0.4 s of system
-  time per million CSV rows. ``MIMALLOC_PURGE_DELAY=-1`` keeps freed memory for
-  reuse until the command ends (the peak memory is the same: what is kept is
-  reused), unless the environment already says otherwise.
+  after 10 ms, and takes fresh pages again for the next batch, which the kernel
+  zeroes: reading frees and allocates its buffers all the time. For ``clen
+  validate``, which keeps every row for the rules anyway, that was 0.2-0.4 s of
+  system time a million CSV rows on the machines measured, so its memory is
+  kept for reuse until it ends (``MIMALLOC_PURGE_DELAY=-1``). A streaming
+  command (``convert``) keeps the default: kept memory raised its peak by a
+  sixth, and more on a longer file (341 MB for 10 M rows, 304 MB for 1 M).
+  Neither is set when the environment already says otherwise.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
   frozen out of later collections (:func:`gc.freeze`).
@@ -25,16 +27,26 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
-__all__ = ["ENVIRONMENT", "main"]
+__all__ = ["environment", "main"]
 
-ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "MIMALLOC_PURGE_DELAY": "-1"}
-"""Set (unless already set) before numpy and pyarrow load: see the module's text."""
+_KEEPS_MEMORY = frozenset({"validate"})
+"""Commands that hold the whole file until they end: their freed memory is kept for reuse."""
+
+
+def environment(argv: list[str]) -> dict[str, str]:
+    """What the command ``argv`` sets before numpy and pyarrow load (see the module's text)."""
+    env = {"OPENBLAS_NUM_THREADS": "1"}
+    command = next((a for a in argv[1:] if not a.startswith("-")), None)
+    if command in _KEEPS_MEMORY:
+        env["MIMALLOC_PURGE_DELAY"] = "-1"
+    return env
 
 
 def main() -> None:
     """The console-script entry point of ``clen``."""
-    for name, value in ENVIRONMENT.items():
+    for name, value in environment(sys.argv).items():
         os.environ.setdefault(name, value)
     collecting = gc.isenabled()
     gc.disable()
