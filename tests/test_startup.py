@@ -220,3 +220,23 @@ def test_the_launcher_sets_blas_threads_and_allocator_unless_told_and_collects_a
 def test_the_clen_command_starts_through_the_launcher() -> None:
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="clen")
     assert script.value == "clen_core_launch:main"
+
+
+# validate and convert start importing rich (for their report) while they read.
+MEANWHILE = """
+import json, sys, threading
+import clen_core.cli as cli
+before = "rich.console" in sys.modules
+cli._import_rich_meanwhile()
+(thread,) = [t for t in threading.enumerate() if t.name == "clen-import"]
+thread.join()
+loaded = [m in sys.modules for m in ("rich.console", "rich.table")]
+print(json.dumps([before, thread.daemon, *loaded]))
+"""
+
+
+def test_rich_is_imported_in_the_background_while_a_file_is_read() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", MEANWHILE], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == [False, True, True, True]
