@@ -17,7 +17,7 @@ from clen_core.errors import InvalidObjectError
 from clen_core.formats import get_format
 from clen_core.io import atomic_file
 from clen_core.model import entities, get_entity
-from clen_core.records import Decoder, RawBatch
+from clen_core.records import Decoder, Flavour, RawBatch
 from clen_core.synth import generate_batches, injected
 from clen_core.testing import from_entity, text
 
@@ -255,3 +255,115 @@ def test_whole_number_columns_agree_with_the_object_path(cells: list[tuple[str, 
     ]  # fmt: skip
     batch = pa.RecordBatch.from_pylist(rows)
     assert _columnar_path("activity", batch, "text") == _object_path("activity", rows, "text")
+
+
+# --------------------------------------------------------------------------- one pass per column
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.none() | st.text(alphabet="0123456789-+xXab é", max_size=6), max_size=12),
+    st.data(),
+)
+def test_a_letter_in_a_text_column_is_never_missed(values: list[str | None], data: Any) -> None:
+    from clen_core.columnar import _may_contain
+
+    def truly(arr: pa.Array) -> bool:
+        return any(v is not None and ("x" in v or "X" in v) for v in arr.to_pylist())
+
+    whole = pa.array(values, pa.string())
+    assert _may_contain(whole, b"xX") == truly(whole)  # built from values: exactly
+    start = data.draw(st.integers(0, len(values)))
+    part = whole.slice(start, data.draw(st.integers(0, len(values) - start)))
+    assert _may_contain(part, b"xX") >= truly(part)  # a slice: never a false "no"
+    assert _may_contain(whole.cast(pa.large_string()), b"xX") == truly(whole)
+
+
+COUNTRY_CELLS = st.sampled_from(["FR", "DE", "GR", "el", "EL", " uk ", "XX", "fr1", "", None])
+
+
+@settings(max_examples=100)
+@given(st.lists(COUNTRY_CELLS, min_size=1, max_size=10))
+def test_a_code_column_is_checked_per_distinct_value_as_each_value_alone(
+    cells: list[str | None],
+) -> None:
+    from clen_core.codes import get_code_system
+
+    rows = [{"number": "5", "name": "S", "coordinator": "NL", "coordinator_country": c}
+            for c in cells]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(rows, schema=pa.schema([(k, pa.string()) for k in rows[0]]))
+    checked = check_batch(
+        "action", RawBatch(batch, pa.array(range(1, len(rows) + 1))), flavour="text"
+    )
+    bad = {r["row"]: r["reason"] for r in checked.rejects.to_pylist()}
+    good = iter(checked.valid.column("coordinator_country").to_pylist())
+    for row, cell in enumerate(cells, 1):
+        try:
+            expected = None if cell is None else get_code_system("country").parse(cell)
+        except ValueError:
+            assert row in bad
+            continue
+        assert row not in bad
+        assert next(good) == expected
+
+
+def test_a_column_of_canonical_codes_is_passed_on_as_read() -> None:
+    codes = pa.array(["FR", "DE", None, "FR"], pa.string())
+    rows = pa.RecordBatch.from_arrays(
+        [pa.array(["5"] * 4), pa.array(["S"] * 4), pa.array(["NL"] * 4), codes],
+        names=["number", "name", "coordinator", "coordinator_country"],
+    )
+    checked = check_batch("action", RawBatch(rows, pa.array([2, 3, 4, 5])), flavour="text")
+    # No copy taken from the distinct values: the very buffers read.
+    column = checked.valid.column("coordinator_country")
+    assert column.buffers()[2].address == codes.buffers()[2].address
+
+
+def _activity_rows(kinds: pa.Array, flavour: str) -> pa.RecordBatch:
+    """Good activities with the given ``kind`` column, as a reader of ``flavour`` gives them."""
+    n = len(kinds)
+    cells = {"activity_id": [f"A-{i}" for i in range(n)], "action": ["1"] * n, "theme": ["T"] * n,
+             "city": ["Lyon"] * n, "country": ["FR"] * n, "start": ["2020-01-01"] * n,
+             "end": ["2020-01-02"] * n}  # fmt: skip
+    arrays = {k: pa.array(v) for k, v in cells.items()}
+    if flavour == "python":  # typed, as Parquet gives them
+        arrays["action"] = arrays["action"].cast(pa.int64())
+        arrays["start"] = arrays["start"].cast(pa.date32())
+        arrays["end"] = arrays["end"].cast(pa.date32())
+    arrays["kind"] = kinds
+    return pa.RecordBatch.from_arrays(list(arrays.values()), names=list(arrays))
+
+
+KIND_CELLS = st.sampled_from(["workshop", "training_session", "seminar", "Workshop", "nope", None])
+
+
+@settings(max_examples=100)
+@given(st.lists(KIND_CELLS, min_size=1, max_size=10))
+def test_an_enum_column_is_checked_on_its_distinct_values_and_stays_encoded(
+    kinds: list[str | None],
+) -> None:
+    members = {"workshop", "training_session", "seminar"}
+    cases: list[tuple[Flavour, pa.Array]] = [
+        ("text", pa.array(kinds, pa.string())),
+        ("python", pa.array(kinds, pa.string()).dictionary_encode()),
+    ]
+    for flavour, column in cases:
+        batch = _activity_rows(column, flavour)
+        rows = pa.array(range(1, len(kinds) + 1))
+        checked = check_batch("activity", RawBatch(batch, rows), flavour=flavour)
+        bad = {r["row"] for r in checked.rejects.to_pylist() if r["field"] == "kind"}
+        assert bad == {i for i, k in enumerate(kinds, 1) if k not in members}  # None: required
+        valid = checked.valid.column("kind")
+        assert valid.type == clen_core.arrow_schema("activity").field("kind").type
+        assert valid.to_pylist() == [k for k in kinds if k in members]
+        objs = objects_from_batch("activity", checked.valid)
+        assert [o.kind for o in objs] == valid.to_pylist()
+
+
+def test_an_unused_unknown_entry_of_a_read_dictionary_does_not_reach_the_objects() -> None:
+    # A Parquet column's dictionary may hold values no row uses: one is not a member here.
+    kinds = pa.DictionaryArray.from_arrays(pa.array([0, 0], pa.int32()), ["workshop", "bogus"])
+    batch = _activity_rows(kinds, "python")
+    checked = check_batch("activity", RawBatch(batch, pa.array([1, 2])), flavour="python")
+    assert checked.rejects.num_rows == 0
+    assert [o.kind.value for o in objects_from_batch("activity", checked.valid)] == ["workshop"] * 2
