@@ -50,6 +50,7 @@ from clen_core.rules import (
     ROW_COLUMN,
     RULES,
     UnknownRuleError,
+    fields_read,
     get_rule,
     record_rule,
     register_rule,
@@ -1538,3 +1539,55 @@ def test_read001_rejected_rows_are_reported_once_per_row(tmp_path: Any) -> None:
         "row rejected: wrong number of cells",
     )
     assert validate([], only=["READ-001"]).total == 0  # tables never hold rejected rows
+
+
+# --- what the rules read ----------------------------------------------------------------------
+
+
+def _with_rows(table: pa.Table) -> pa.Table:
+    return table.append_column(ROW_COLUMN, pa.array(range(2, table.num_rows + 2), pa.int64()))
+
+
+def _tables_of(name: str) -> list[pa.Table]:
+    """The embedded reference records of ``name`` and generated ones (errors left out)."""
+    from clen_core.columnar import validate_batches
+    from clen_core.synth import generate_batches
+
+    out = []
+    reference = list(reference_dataset().records(name))
+    if reference:
+        out.append(to_arrow(reference, name))
+    checked = validate_batches(name, generate_batches(name, 600, seed=4, error_rate=0.05))
+    out.append(pa.Table.from_batches([c.valid for c in checked]))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(ENTITIES))
+def test_an_entity_validated_on_its_own_needs_only_the_fields_its_rules_read(name: str) -> None:
+    kept = fields_read(name)
+    assert kept is not None  # every built-in rule declares what it reads
+    assert set(get_entity(name).key) <= kept <= set(get_entity(name).field_names)
+    for table in _tables_of(name):
+        whole = validate({name: _with_rows(table)}, max_findings=100_000)
+        # A rule reading a field it did not declare fails here (no such column).
+        part = validate({name: _with_rows(table.select(sorted(kept)))}, max_findings=100_000)
+        assert part.to_dict() == whole.to_dict()
+
+
+def test_a_rule_that_may_read_any_field_keeps_every_field(theme_rule: Rule) -> None:
+    assert theme_rule.reads is None  # a per-record rule builds whole objects
+    assert fields_read("activity") is None
+    assert fields_read("laboratory") is not None  # it is not over laboratories
+
+
+def test_reads_as_names_or_as_a_function_of_the_entity() -> None:
+    activity_info = get_entity("activity")
+    assert get_rule("ACT-002").fields_read(activity_info) == {"start", "end"}
+    assert get_rule("DUP-001").fields_read(activity_info) == {"activity_id"}
+    assert get_rule("REF-001").fields_read(activity_info) == {
+        f.name for f in activity_info.references
+    }
+    # A reference to the entity itself needs its key too.
+    objective = get_entity("objective")
+    assert "objective_id" in get_rule("REF-001").fields_read(objective)
+    assert Rule("TST-999", WARNING, None, "A description.", lambda ctx: None).reads is None

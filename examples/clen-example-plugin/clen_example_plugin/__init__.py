@@ -143,6 +143,7 @@ TSV = Format(
     "warning",
     "activity",
     f"An activity has more than {MAX_PARTICIPANTS} participants.",
+    reads=("participants",),  # all `clen validate` keeps of each row for this rule
     register=False,  # registered through the hook below, so it can be disabled with the plugin
 )
 def large_activity(ctx: Context) -> None:

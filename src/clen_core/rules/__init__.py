@@ -4,8 +4,10 @@ from clen_core.rules import builtin as _builtin  # noqa: F401 - registers the bu
 from clen_core.rules.engine import ROW_COLUMN, Context, validate
 from clen_core.rules.registry import (
     RULES,
+    Reads,
     Rule,
     UnknownRuleError,
+    fields_read,
     get_rule,
     record_rule,
     register_rule,
@@ -19,10 +21,12 @@ __all__ = [
     "RULES",
     "Context",
     "Finding",
+    "Reads",
     "Report",
     "Rule",
     "Severity",
     "UnknownRuleError",
+    "fields_read",
     "get_rule",
     "record_rule",
     "register_rule",

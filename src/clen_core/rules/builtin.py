@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.codes import country, cus, hs
-from clen_core.model.entity import get_entity
+from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ListShape, ScalarShape
 from clen_core.rules.engine import Context
 from clen_core.rules.registry import rule
@@ -65,7 +65,25 @@ def _differs(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa
 # --------------------------------------------------------------------------- any entity
 
 
-@rule(READ_RULE, ERROR, None, "A row does not fit its entity (type, invariant, unreadable).")
+def _tariff_fields_of(info: EntityInfo) -> list[str]:
+    return [
+        f.name
+        for f in info.fields
+        if isinstance(f.shape, ScalarShape) and f.spec.code in _TARIFF_CODES
+    ]
+
+
+def _references_read(info: EntityInfo) -> list[str]:
+    # The reference columns, and the key when a reference points to the entity itself.
+    names = [f.name for f in info.references]
+    if any(f.spec.ref == info.name for f in info.references):
+        names += info.key
+    return names
+
+
+@rule(
+    READ_RULE, ERROR, None, "A row does not fit its entity (type, invariant, unreadable).", reads=()
+)
 def rejected_rows(ctx: Context) -> None:
     """Reported by the readers, not computed here: a row that does not fit never becomes a
     record, so tables hold none. Registered for its stable ID and its line in the docs."""
@@ -85,7 +103,13 @@ def _all_distinct(keys: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pc.count_distinct(values, mode="all").as_py() == len(values))
 
 
-@rule("DUP-001", ERROR, None, "Two or more records of an entity share a key.")
+@rule(
+    "DUP-001",
+    ERROR,
+    None,
+    "Two or more records of an entity share a key.",
+    reads=lambda info: info.key,
+)
 def duplicate_keys(ctx: Context) -> None:
     for name in ctx.entities:
         info = get_entity(name)
@@ -107,7 +131,13 @@ def duplicate_keys(ctx: Context) -> None:
         )
 
 
-@rule("REF-001", ERROR, None, "A reference names a record that is not in the dataset.")
+@rule(
+    "REF-001",
+    ERROR,
+    None,
+    "A reference names a record that is not in the dataset.",
+    reads=_references_read,
+)
 def missing_references(ctx: Context) -> None:
     for name in ctx.entities:
         for f in get_entity(name).references:
@@ -129,7 +159,13 @@ def missing_references(ctx: Context) -> None:
                 ctx.flag(name, _not_in(column, keys), f.name, message)
 
 
-@rule("CN-001", WARNING, None, "A CN/TARIC code is in chapter 98 or 99 (special coding system).")
+@rule(
+    "CN-001",
+    WARNING,
+    None,
+    "A CN/TARIC code is in chapter 98 or 99 (special coding system).",
+    reads=_tariff_fields_of,
+)
 def special_chapters(ctx: Context) -> None:
     for name, field in _tariff_fields(ctx):
         chapters = pc.utf8_slice_codeunits(ctx.column(name, field), 0, 2)
@@ -137,7 +173,13 @@ def special_chapters(ctx: Context) -> None:
         ctx.flag(name, mask, field, "chapter 98/99: special coding system, not goods")
 
 
-@rule("CN-002", WARNING, None, "A code's HS subheading is not in the HS 2022 nomenclature.")
+@rule(
+    "CN-002",
+    WARNING,
+    None,
+    "A code's HS subheading is not in the HS 2022 nomenclature.",
+    reads=_tariff_fields_of,
+)
 def not_in_nomenclature(ctx: Context) -> None:
     special = pa.array(sorted(hs.SPECIAL_CHAPTERS))
     for name, field in _tariff_fields(ctx):
@@ -166,7 +208,13 @@ def _tariff_fields(ctx: Context) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- activities
 
 
-@rule("ACT-001", WARNING, "activity", "An activity was held outside the EU Member States.")
+@rule(
+    "ACT-001",
+    WARNING,
+    "activity",
+    "An activity was held outside the EU Member States.",
+    reads=("country",),
+)
 def activity_outside_eu(ctx: Context) -> None:
     column = ctx.column("activity", "country")
     ctx.flag(
@@ -177,7 +225,13 @@ def activity_outside_eu(ctx: Context) -> None:
     )
 
 
-@rule("ACT-002", WARNING, "activity", f"An activity lasts more than {LONG_ACTIVITY_DAYS} days.")
+@rule(
+    "ACT-002",
+    WARNING,
+    "activity",
+    f"An activity lasts more than {LONG_ACTIVITY_DAYS} days.",
+    reads=("start", "end"),
+)
 def activity_too_long(ctx: Context) -> None:
     # Both the first and the last day count: a one-day event has end == start.
     days = pc.add(
@@ -191,7 +245,13 @@ def activity_too_long(ctx: Context) -> None:
     )
 
 
-@rule("ACT-003", INFO, "activity", "A project-group meeting names no project group.")
+@rule(
+    "ACT-003",
+    INFO,
+    "activity",
+    "A project-group meeting names no project group.",
+    reads=("kind", "project_group_id"),
+)
 def meeting_without_group(ctx: Context) -> None:
     kind = pc.cast(ctx.column("activity", "kind"), pa.string())
     mask = pc.and_(
@@ -201,7 +261,13 @@ def meeting_without_group(ctx: Context) -> None:
     ctx.flag("activity", mask, "project_group_id", "project-group meeting without a project group")
 
 
-@rule("ACT-004", WARNING, "activity", "An activity's project group belongs to another action.")
+@rule(
+    "ACT-004",
+    WARNING,
+    "activity",
+    "An activity's project group belongs to another action.",
+    reads=("project_group_id", "action"),
+)
 def group_of_other_action(ctx: Context) -> None:
     if not ctx.has("project_group"):
         return
@@ -217,7 +283,13 @@ def group_of_other_action(ctx: Context) -> None:
 # --------------------------------------------------------------------------- laboratories
 
 
-@rule("LAB-001", WARNING, "laboratory", "A third-country lab has unmet or unrecorded criteria.")
+@rule(
+    "LAB-001",
+    WARNING,
+    "laboratory",
+    "A third-country lab has unmet or unrecorded criteria.",
+    reads=("status", "participation_criteria"),
+)
 def third_country_criteria(ctx: Context) -> None:
     table = ctx.table("laboratory")
     status = pc.cast(table.column("status"), pa.string())
@@ -238,7 +310,13 @@ def third_country_criteria(ctx: Context) -> None:
     )
 
 
-@rule("LAB-002", WARNING, "laboratory", "A member laboratory is outside the EU Member States.")
+@rule(
+    "LAB-002",
+    WARNING,
+    "laboratory",
+    "A member laboratory is outside the EU Member States.",
+    reads=("status", "country"),
+)
 def member_lab_outside_eu(ctx: Context) -> None:
     table = ctx.table("laboratory")
     member = pc.equal(pc.cast(table.column("status"), pa.string()), "member")
@@ -256,6 +334,7 @@ def member_lab_outside_eu(ctx: Context) -> None:
     INFO,
     "laboratory",
     "Participation criteria are recorded for a non-third-country lab.",
+    reads=("status", "participation_criteria"),
 )
 def criteria_for_member(ctx: Context) -> None:
     table = ctx.table("laboratory")
@@ -272,7 +351,13 @@ def criteria_for_member(ctx: Context) -> None:
 # --------------------------------------------------------------------------- substances
 
 
-@rule("SUB-001", WARNING, "substance", "A CUS number's check digit does not follow the CAS rule.")
+@rule(
+    "SUB-001",
+    WARNING,
+    "substance",
+    "A CUS number's check digit does not follow the CAS rule.",
+    reads=("cus",),
+)
 def cus_check_digit(ctx: Context) -> None:
     column = ctx.column("substance", "cus")
     distinct = pc.unique(column).to_pylist()
@@ -285,7 +370,13 @@ def cus_check_digit(ctx: Context) -> None:
     )
 
 
-@rule("SUB-002", INFO, "substance", "A substance has neither a CAS RN nor an EC number.")
+@rule(
+    "SUB-002",
+    INFO,
+    "substance",
+    "A substance has neither a CAS RN nor an EC number.",
+    reads=("cas", "ec"),
+)
 def substance_without_ids(ctx: Context) -> None:
     mask = pc.and_(
         pc.is_null(ctx.column("substance", "cas")), pc.is_null(ctx.column("substance", "ec"))
@@ -296,7 +387,13 @@ def substance_without_ids(ctx: Context) -> None:
 # --------------------------------------------------------------------------- results
 
 
-@rule("RES-001", WARNING, "analysis_result", "The CN code found differs from the one declared.")
+@rule(
+    "RES-001",
+    WARNING,
+    "analysis_result",
+    "The CN code found differs from the one declared.",
+    reads=("sample_id", "cn_found"),
+)
 def cn_found_differs(ctx: Context) -> None:
     if not ctx.has("sample"):
         return
@@ -310,7 +407,13 @@ def cn_found_differs(ctx: Context) -> None:
     )
 
 
-@rule("RES-002", INFO, "analysis_result", "A result's analyte is not its method's analyte.")
+@rule(
+    "RES-002",
+    INFO,
+    "analysis_result",
+    "A result's analyte is not its method's analyte.",
+    reads=("method_id", "analyte"),
+)
 def analyte_differs(ctx: Context) -> None:
     if not ctx.has("method"):
         return
@@ -324,7 +427,13 @@ def analyte_differs(ctx: Context) -> None:
     )
 
 
-@rule("RES-003", WARNING, "analysis_result", "A result was obtained with a withdrawn method.")
+@rule(
+    "RES-003",
+    WARNING,
+    "analysis_result",
+    "A result was obtained with a withdrawn method.",
+    reads=("method_id",),
+)
 def withdrawn_method(ctx: Context) -> None:
     if not ctx.has("method"):
         return
@@ -337,7 +446,13 @@ def withdrawn_method(ctx: Context) -> None:
     )
 
 
-@rule("RES-004", INFO, "analysis_result", "A result is non-compliant or inconclusive.")
+@rule(
+    "RES-004",
+    INFO,
+    "analysis_result",
+    "A result is non-compliant or inconclusive.",
+    reads=("value", "limit", "uncertainty", "limit_type"),
+)
 def not_compliant(ctx: Context) -> None:
     table = ctx.table("analysis_result")
     value, limit = table.column("value"), table.column("limit")
@@ -366,7 +481,13 @@ def not_compliant(ctx: Context) -> None:
 # --------------------------------------------------------------------------- proficiency
 
 
-@rule("PT-001", WARNING, "pt_study", f"A PT study has fewer than {MIN_PT_RESULTS} results.")
+@rule(
+    "PT-001",
+    WARNING,
+    "pt_study",
+    f"A PT study has fewer than {MIN_PT_RESULTS} results.",
+    reads=("study_id",),
+)
 def too_few_results(ctx: Context) -> None:
     if not ctx.has("pt_result"):
         return
@@ -387,7 +508,13 @@ def too_few_results(ctx: Context) -> None:
     )
 
 
-@rule("PT-002", INFO, "pt_study", "A PT study has no σ_pt: it will be estimated from the results.")
+@rule(
+    "PT-002",
+    INFO,
+    "pt_study",
+    "A PT study has no σ_pt: it will be estimated from the results.",
+    reads=("sigma_pt",),
+)
 def no_sigma(ctx: Context) -> None:
     ctx.flag(
         "pt_study",
@@ -400,7 +527,13 @@ def no_sigma(ctx: Context) -> None:
 # --------------------------------------------------------------------------- enforcement
 
 
-@rule("OBJ-001", ERROR, "objective", "An objective's level or parent does not match its ID.")
+@rule(
+    "OBJ-001",
+    ERROR,
+    "objective",
+    "An objective's level or parent does not match its ID.",
+    reads=("objective_id", "parent", "level"),
+)
 def objective_structure(ctx: Context) -> None:
     table = ctx.table("objective")
     ids, parent = table.column("objective_id"), table.column("parent")
@@ -427,7 +560,13 @@ def objective_structure(ctx: Context) -> None:
     )
 
 
-@rule("API-001", WARNING, "action_plan_item", "A completed action-plan item has no evaluation.")
+@rule(
+    "API-001",
+    WARNING,
+    "action_plan_item",
+    "A completed action-plan item has no evaluation.",
+    reads=("status", "evaluation"),
+)
 def completed_without_evaluation(ctx: Context) -> None:
     table = ctx.table("action_plan_item")
     done = pc.equal(pc.cast(table.column("status"), pa.string()), "completed")
@@ -442,7 +581,13 @@ def completed_without_evaluation(ctx: Context) -> None:
 # --------------------------------------------------------------------------- programme
 
 
-@rule("FUN-001", ERROR, "programme", "The funded actions of a programme exceed its budget.")
+@rule(
+    "FUN-001",
+    ERROR,
+    "programme",
+    "The funded actions of a programme exceed its budget.",
+    reads=("programme_id", "budget_eur"),
+)
 def over_budget(ctx: Context) -> None:
     if not ctx.has("funded_action"):
         return
@@ -463,7 +608,13 @@ def over_budget(ctx: Context) -> None:
     )
 
 
-@rule("FUN-002", WARNING, "funded_action", "A funded action's year is outside its programme's.")
+@rule(
+    "FUN-002",
+    WARNING,
+    "funded_action",
+    "A funded action's year is outside its programme's.",
+    reads=("programme_id", "year"),
+)
 def year_outside_programme(ctx: Context) -> None:
     if not ctx.has("programme"):
         return
@@ -482,7 +633,13 @@ def year_outside_programme(ctx: Context) -> None:
 # --------------------------------------------------------------------------- cooperation
 
 
-@rule("ATT-001", WARNING, "attache_post", "An attaché post lists its host among covered countries.")
+@rule(
+    "ATT-001",
+    WARNING,
+    "attache_post",
+    "An attaché post lists its host among covered countries.",
+    reads=("covered_countries", "host_country"),
+)
 def host_covered(ctx: Context) -> None:
     table = ctx.table("attache_post")
     covered = table.column("covered_countries").combine_chunks()

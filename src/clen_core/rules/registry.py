@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
@@ -13,12 +13,15 @@ from clen_core.errors import ClenError
 from clen_core.rules.report import Severity
 
 if TYPE_CHECKING:
+    from clen_core.model.entity import EntityInfo
     from clen_core.rules.engine import Context
 
 __all__ = [
     "RULES",
+    "Reads",
     "Rule",
     "UnknownRuleError",
+    "fields_read",
     "get_rule",
     "record_rule",
     "register_rule",
@@ -30,6 +33,10 @@ _RULE_ID = re.compile(r"[A-Z][A-Z0-9]{1,7}-[0-9]{3}")
 
 RecordCheck = Callable[[Any], Iterable[tuple[str | None, Any, str]]]
 """A per-record check: yields ``(field, value, message)`` for each problem of one object."""
+
+Reads: TypeAlias = "tuple[str, ...] | Callable[[EntityInfo], Iterable[str]] | None"
+"""What a rule reads of an entity's table: field names, a function of the entity giving them
+(for a rule over any entity), or ``None`` for "any field"."""
 
 
 @attrs.frozen
@@ -48,6 +55,17 @@ class Rule:
     """Runs over the tables of a validation and reports through the context."""
     origin: str = "clen_core"
     """Who registered it (a plugin's name for plugin rules)."""
+    reads: Reads = attrs.field(default=None, kw_only=True, repr=False, eq=False)
+    """The fields of an entity's table it reads when that entity is validated on its own
+    (what ``clen validate`` keeps of each row for the rules): names, a function of the
+    entity giving them, or ``None`` (the default) when it may read any field."""
+
+    def fields_read(self, info: EntityInfo) -> frozenset[str] | None:
+        """The fields of ``info``'s table this rule reads (``None``: any of them)."""
+        if self.reads is None:
+            return None
+        names = self.reads(info) if callable(self.reads) else self.reads
+        return frozenset(names)
 
     def __attrs_post_init__(self) -> None:
         if not _RULE_ID.fullmatch(self.id):
@@ -85,6 +103,22 @@ def rules(entity: str | None = None) -> tuple[Rule, ...]:
     return tuple(out)
 
 
+def fields_read(entity: str | type | EntityInfo) -> frozenset[str] | None:
+    """The fields of ``entity`` that the registered rules over it read, its key included:
+    what a validation of that entity alone must keep of its rows (``None``: every field,
+    because some rule, a plugin's per-record rule for instance, may read any)."""
+    from clen_core.model.entity import EntityInfo, get_entity
+
+    info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    names = set(info.key)
+    for r in rules(info.name):
+        read = r.fields_read(info)
+        if read is None:
+            return None
+        names |= read
+    return frozenset(names)
+
+
 def get_rule(rule_id: str) -> Rule:
     """The rule with that ID."""
     if rule_id not in _REGISTRY:
@@ -103,15 +137,18 @@ def rule(
     entity: str | None,
     description: str,
     *,
+    reads: Reads = None,
     register: bool = True,
 ) -> Callable[[Callable[[Context], None]], Rule]:
     """Make a table rule from a function of the validation :class:`~clen_core.rules.Context`.
 
+    ``reads`` names the fields of the entity's table it reads (see :attr:`Rule.reads`):
+    declared, ``clen validate`` keeps only those of each row, not the whole file.
     Registers it, unless ``register=False`` (a plugin registers through its hook).
     """
 
     def wrap(fn: Callable[[Context], None]) -> Rule:
-        r = Rule(id, Severity(severity), entity, description, fn)
+        r = Rule(id, Severity(severity), entity, description, fn, reads=reads)
         return register_rule(r) if register else r
 
     return wrap
