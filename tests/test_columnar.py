@@ -367,3 +367,23 @@ def test_an_unused_unknown_entry_of_a_read_dictionary_does_not_reach_the_objects
     checked = check_batch("activity", RawBatch(batch, pa.array([1, 2])), flavour="python")
     assert checked.rejects.num_rows == 0
     assert [o.kind.value for o in objects_from_batch("activity", checked.valid)] == ["workshop"] * 2
+
+
+@pytest.mark.parametrize("entries", [["FR", "el", None], ["FR", "XX", None], ["DE", None]])
+def test_a_dictionary_code_column_is_checked_as_its_decoded_values(
+    entries: list[str | None],
+) -> None:
+    # Rows pointing at a null entry of the dictionary hold nothing, as a null row does
+    # (an activity's country is required: those rows are rejected as missing it).
+    indices = pa.array([i % len(entries) for i in range(7)], pa.int32())
+    encoded = pa.DictionaryArray.from_arrays(indices, pa.array(entries, pa.string()))
+    results = []
+    for column in (encoded, encoded.cast(pa.string())):
+        batch = _activity_rows(pa.array(["workshop"] * 7), "text")
+        batch = batch.set_column(batch.schema.get_field_index("country"), "country", column)
+        checked = check_batch("activity", RawBatch(batch, pa.array(range(1, 8))), flavour="text")
+        results.append((checked.valid.to_pylist(), checked.rejects.to_pylist()))
+    assert results[0] == results[1]
+    assert {r["row"] for r in results[0][1]} >= {
+        i + 1 for i in range(7) if entries[i % len(entries)] is None
+    }

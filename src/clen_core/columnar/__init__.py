@@ -114,6 +114,10 @@ def _per_distinct(f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any]) ->
     values: list[Any] = []
     reasons: list[str | None] = []
     for v in distinct:
+        if v is None:  # a null entry of a dictionary read as such: the row holds nothing
+            values.append(None)
+            reasons.append(None)
+            continue
         try:
             values.append(_to_arrow_value(f, f.validate(convert(v))))
             reasons.append(None)
