@@ -28,7 +28,7 @@ from clen_core import limits
 from clen_core.data import reference_dataset
 from clen_core.formats import FormatError, format_for_path, get_format
 from clen_core.model import entities, get_entity
-from clen_core.records import Decoder, RawRecord, RowProblem
+from clen_core.records import Decoder, RawBatch, RawRecord, RowProblem
 from clen_core.testing import from_entity, text
 
 ENTITY_NAMES = [e.name for e in entities()]
@@ -721,3 +721,34 @@ def test_a_file_is_read_by_pyarrow_natively_anything_else_as_it_is(tmp_path: Pat
     read_end, write_end = os.pipe()
     with os.fdopen(read_end, "rb") as pipe, os.fdopen(write_end, "wb"):
         assert clen_core_csv._native(pipe) is pipe
+
+
+@pytest.mark.parametrize("good_before", [0, 5, 3000])
+def test_reading_stops_after_too_many_refused_rows_in_a_row(
+    monkeypatch: pytest.MonkeyPatch, good_before: int
+) -> None:
+    # pyarrow hands refused rows over only with the next good row: a file of nothing
+    # but refused rows would fill memory, so reading stops after a bound of them.
+    monkeypatch.setattr(clen_core_csv, "MAX_PENDING_PROBLEMS", 50)
+    monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 16)
+    lines = [HEADER]
+    lines += [GOOD.format(id=f"A{i}", n=1) for i in range(good_before)]
+    lines += ["broken,row"] * 500
+    lines += [GOOD.format(id="Z", n=1)]
+    data = ("\n".join(lines) + "\n").encode()
+    batches: list[RawBatch] = []
+    with limits.override(max_field_bytes=1 << 16), pytest.raises(FormatError) as exc:
+        for raw in clen_core_csv.read_csv_batches(
+            io.BytesIO(data), get_entity("activity"), "mem.csv"
+        ):
+            batches.append(raw)
+    assert "rows in a row with the wrong number of cells" in str(exc.value)
+    # What was read before the stop is handed over first, in order: the good rows of
+    # the blocks before (pyarrow fails a whole block), then the refused rows.
+    rows = [r for b in batches for r in b.rows.to_pylist()]
+    assert rows == list(range(2, 2 + len(rows)))
+    assert (len(rows) > 0) == (good_before > 1000)
+    refused = [p.row for b in batches for p in b.problems]
+    assert refused == list(range(2 + good_before, 2 + good_before + len(refused)))
+    assert 50 <= len(refused) < 500
+    assert exc.value.row == refused[-1] + 1

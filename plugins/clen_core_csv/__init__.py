@@ -38,7 +38,8 @@ dates and booleans are parsed by the entity's decoder (booleans also as
 name each column once, name only fields of the entity, and include every
 required field; otherwise the file is refused (:class:`FormatError`), as is
 an empty file. Text that is not UTF-8, a row longer than the read block
-(1 MiB) or a quoted cell never closed stops the reading with a
+(2 MiB, or ``max_field_bytes`` when that is more) or a quoted cell never
+closed stops the reading with a
 :class:`FormatError` naming the file (and the row and column when known).
 A row with more or fewer cells than the header is rejected on its own; the
 other rows are read.
@@ -47,8 +48,9 @@ other rows are read.
 record row 2, and each record counts one whatever the line breaks inside
 its quoted cells. Blank lines are skipped and not counted.
 
-Reading and writing stream: memory holds one Arrow batch (writing) or one
-block of about 1 MiB (reading), whatever the size of the file.
+Reading and writing stream: memory holds one Arrow batch (writing) or a
+few blocks of 2 MiB (reading: pyarrow parses the next block in a thread of
+its own while the one before is handed on), whatever the size of the file.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from clen_core import limits
+from clen_core._pipeline import ahead
 from clen_core.formats import Format, FormatError
 from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
@@ -525,35 +528,105 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
     undone, for the columns present only. Rows with the wrong number of cells
     come as the batches' problems.
     """
-    problems: list[RowProblem] = []
-    reasons: dict[tuple[int, int], str] = {}
-
-    def on_invalid_row(row: Any) -> str:
-        if len(problems) >= MAX_PENDING_PROBLEMS:
-            return "error"  # pyarrow gives no batch until a good row: memory would grow
-        number = int(row.number) if row.number is not None else -1
-        key = (row.expected_columns, row.actual_columns)
-        reason = reasons.get(key)
-        if reason is None:
-            reason = reasons[key] = (
-                f"expected {key[0]} cells (one per header column), found {key[1]}"
-            )
-        problems.append(RowProblem(number, reason, row.text))
-        return "skip"
-
+    # Only pyarrow's parsing runs in the parsing thread (see _parsed); the rest
+    # runs here, in the caller's thread, while the next block is parsed.
+    pending: list[RowProblem] = []  # refused rows not yet handed over with a batch
+    parsing = _Parsing()
     undecodable = _Undecodable()
     try:
-        reader, names = _open(source, info, path, on_invalid_row, undecodable)
+        reader, names = _open(source, info, path, parsing.on_invalid_row, undecodable)
     except FormatError:
-        if len(problems) < MAX_PENDING_PROBLEMS:
+        if len(parsing.problems) < MAX_PENDING_PROBLEMS:
             raise
         names = _header_names(source) or []
         _check_header(names, info, path)
-        yield _only(names, problems)
-        raise _too_many(path, problems) from None
+        yield _only(names, parsing.problems)
+        raise _too_many(path, parsing.problems) from None
     _check_header(names, info, path)
     text_columns = {f.name for f in info.fields if _is_text(f)}
     row = 1  # the header
+    parsed = ahead(_parsed(reader, parsing, undecodable), name="clen-csv")
+    with contextlib.closing(parsed):
+        for batch, problems, exc in parsed:
+            pending.extend(problems)
+            if exc is not None:
+                # pyarrow reports the handler's "error" one call late, at the earliest.
+                if len(pending) >= MAX_PENDING_PROBLEMS:
+                    yield _only(names, pending)
+                    raise _too_many(path, pending) from None
+                if pending:
+                    yield _only(names, pending)
+                raise _arrow_error(
+                    path, exc, names, source=source, undecodable=undecodable.seen
+                ) from None
+            if batch is None:
+                continue
+            # Row numbers: consecutive from the last one, skipping the rows pyarrow refused.
+            taken = {p.row for p in pending if p.row > row}
+            if taken:
+                span = range(row + 1, row + 1 + batch.num_rows + len(taken))
+                kept = [n for n in span if n not in taken][: batch.num_rows]
+                numbers = pa.array(kept, pa.int64())
+                last = kept[-1] if kept else row
+            else:  # the usual case: no refused row, a plain range
+                numbers = int_range(row + 1, row + 1 + batch.num_rows)
+                last = row + batch.num_rows
+            # pyarrow parses ahead: a problem past this batch's last row waits for its batch.
+            mine = tuple(
+                RowProblem(p.row if p.row >= 0 else row + 1, p.reason, p.text)
+                for p in pending
+                if p.row <= last
+            )
+            pending[:] = [p for p in pending if p.row > last]
+            row = max([row, last, *(p.row for p in mine)])
+            columns = [
+                _restore(batch.column(i)) if name in text_columns else batch.column(i)
+                for i, name in enumerate(names)
+            ]
+            yield RawBatch(pa.RecordBatch.from_arrays(columns, names=names), numbers, mine)
+    if pending:
+        yield _only(names, pending)
+
+
+class _Parsing:
+    """The rows pyarrow refused while parsing (its invalid-row handler), taken batch by batch.
+
+    Only the parsing thread touches ``problems``: pyarrow calls the handler from
+    within ``read_next_batch``, and :func:`_parsed` takes them after each call.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[RowProblem] = []
+        self._reasons: dict[tuple[int, int], str] = {}
+
+    def on_invalid_row(self, row: Any) -> str:
+        """pyarrow's invalid-row handler: note the row and skip it."""
+        if len(self.problems) >= MAX_PENDING_PROBLEMS:
+            return "error"  # pyarrow gives no batch until a good row: memory would grow
+        number = int(row.number) if row.number is not None else -1
+        key = (row.expected_columns, row.actual_columns)
+        reason = self._reasons.get(key)
+        if reason is None:
+            reason = self._reasons[key] = (
+                f"expected {key[0]} cells (one per header column), found {key[1]}"
+            )
+        self.problems.append(RowProblem(number, reason, row.text))
+        return "skip"
+
+    def take(self) -> list[RowProblem]:
+        """The rows refused since the last call."""
+        taken, self.problems = self.problems, []
+        return taken
+
+
+def _parsed(
+    reader: Any, parsing: _Parsing, undecodable: _Undecodable
+) -> Iterator[tuple[Any, list[RowProblem], BaseException | None]]:
+    """Each Arrow batch pyarrow parses, with the rows refused meanwhile; a failure ends it.
+
+    Run in a thread of its own: pyarrow parses without the GIL, so the previous
+    batch is numbered and restored (and checked) meanwhile on another core.
+    """
     while True:
         try:
             with undecodable.active():
@@ -561,39 +634,10 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
         except StopIteration:
             break
         except (pa.ArrowException, UnicodeDecodeError) as exc:
-            if len(problems) >= MAX_PENDING_PROBLEMS:
-                yield _only(names, problems)
-                raise _too_many(path, problems) from None
-            if problems:
-                yield _only(names, problems)
-            raise _arrow_error(
-                path, exc, names, source=source, undecodable=undecodable.seen
-            ) from None
-        # Row numbers: consecutive from the last one, skipping the rows pyarrow refused.
-        taken = {p.row for p in problems if p.row > row}
-        if taken:
-            span = range(row + 1, row + 1 + batch.num_rows + len(taken))
-            kept = [n for n in span if n not in taken][: batch.num_rows]
-            numbers = pa.array(kept, pa.int64())
-            last = kept[-1] if kept else row
-        else:  # the usual case: no refused row, a plain range
-            numbers = int_range(row + 1, row + 1 + batch.num_rows)
-            last = row + batch.num_rows
-        # pyarrow parses ahead: a problem past this batch's last row waits for its batch.
-        mine = tuple(
-            RowProblem(p.row if p.row >= 0 else row + 1, p.reason, p.text)
-            for p in problems
-            if p.row <= last
-        )
-        problems[:] = [p for p in problems if p.row > last]
-        row = max([row, last, *(p.row for p in mine)])
-        columns = [
-            _restore(batch.column(i)) if name in text_columns else batch.column(i)
-            for i, name in enumerate(names)
-        ]
-        yield RawBatch(pa.RecordBatch.from_arrays(columns, names=names), numbers, mine)
-    if problems:
-        yield _only(names, problems)
+            yield None, parsing.take(), exc
+            return
+        yield batch, parsing.take(), None
+    yield None, parsing.take(), None
 
 
 def _too_many(path: str, problems: list[RowProblem]) -> FormatError:

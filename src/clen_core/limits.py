@@ -52,7 +52,7 @@ class Limits:
 
     max_field_bytes: int = attrs.field(default=1 << 20, validator=_positive)
     """Most bytes one value may take (1 MiB): a CSV row must fit in the CSV reader's
-    block of ``max(1 MiB, max_field_bytes)`` bytes; one JSON string, number or run of
+    block of ``max(2 MiB, max_field_bytes)`` bytes; one JSON string, number or run of
     white space in a JSON document; one line of JSON Lines; one line of a listing."""
     max_nesting_depth: int = attrs.field(default=100, validator=_positive)
     """Deepest nesting of JSON arrays and objects: in a JSON document (the records
