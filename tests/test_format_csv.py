@@ -737,11 +737,15 @@ def test_reading_stops_after_too_many_refused_rows_in_a_row(
     lines += [GOOD.format(id="Z", n=1)]
     data = ("\n".join(lines) + "\n").encode()
     batches: list[RawBatch] = []
-    with limits.override(max_field_bytes=1 << 16), pytest.raises(FormatError) as exc:
+
+    def read_all() -> None:
         for raw in clen_core_csv.read_csv_batches(
             io.BytesIO(data), get_entity("activity"), "mem.csv"
         ):
             batches.append(raw)
+
+    with limits.override(max_field_bytes=1 << 16), pytest.raises(FormatError) as exc:
+        read_all()
     assert "rows in a row with the wrong number of cells" in str(exc.value)
     # What was read before the stop is handed over first, in order: the good rows of
     # the blocks before (pyarrow fails a whole block), then the refused rows.

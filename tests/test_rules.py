@@ -58,7 +58,7 @@ from clen_core.rules import (
     rules,
 )
 from clen_core.rules import registry as rule_registry
-from clen_core.rules.builtin import _all_distinct
+from clen_core.rules.builtin import _all_distinct, _is
 from clen_core.testing.strategies import entity_kwargs, from_entity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1591,3 +1591,32 @@ def test_reads_as_names_or_as_a_function_of_the_entity() -> None:
     objective = get_entity("objective")
     assert "objective_id" in get_rule("REF-001").fields_read(objective)
     assert Rule("TST-999", WARNING, None, "A description.", lambda ctx: None).reads is None
+
+
+@given(
+    chunks=st.lists(
+        st.lists(st.sampled_from(["member", "observer", "third_country", None]), max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+    value=st.sampled_from(["member", "third_country", "absent"]),
+    index_type=st.sampled_from([pa.int8(), pa.int32()]),
+)
+def test_enum_equality_on_the_dictionary_matches_equality_on_the_decoded_text(
+    chunks: list[list[str | None]], value: str, index_type: pa.DataType
+) -> None:
+    # Each chunk has a dictionary of its own (as batches read one by one do).
+    encoded = pa.chunked_array(
+        [pa.array(c, pa.string()).dictionary_encode().cast(pa.dictionary(index_type, pa.string()))
+         for c in chunks],
+        pa.dictionary(index_type, pa.string()),
+    )  # fmt: skip
+    expected = pa.compute.equal(encoded.cast(pa.string()), value)
+    assert _is(encoded, value).to_pylist() == expected.to_pylist()
+    first = encoded.chunk(0)
+    assert (
+        _is(first, value).to_pylist()
+        == pa.compute.equal(first.dictionary_decode(), value).to_pylist()
+    )
+    plain = pa.chunked_array([pa.array(c, pa.string()) for c in chunks], pa.string())
+    assert _is(plain, value).to_pylist() == expected.to_pylist()

@@ -50,6 +50,19 @@ def _not_in(values: pa.ChunkedArray | pa.Array, value_set: pa.Array) -> pa.Array
     return pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=value_set)))
 
 
+def _is(column: pa.ChunkedArray | pa.Array, value: str) -> pa.ChunkedArray | pa.Array:
+    """``column == value`` (null where null), compared once per distinct value of an enum.
+
+    Enum columns are dictionary-encoded: comparing the dictionary and taking the
+    answers by the indices spares decoding every row (10 ms a million rows).
+    """
+    if not pa.types.is_dictionary(column.type):
+        return pc.equal(column, value)
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([_is(c, value) for c in column.chunks], pa.bool_())
+    return pc.take(pc.equal(column.dictionary, value), column.indices)
+
+
 def _entries(column: pa.ChunkedArray) -> pa.Array:
     # Map kernels are few: view a map as the list of its (key, value) structs.
     t = column.type
@@ -253,9 +266,8 @@ def activity_too_long(ctx: Context) -> None:
     reads=("kind", "project_group_id"),
 )
 def meeting_without_group(ctx: Context) -> None:
-    kind = pc.cast(ctx.column("activity", "kind"), pa.string())
     mask = pc.and_(
-        pc.equal(kind, "project_group_meeting"),
+        _is(ctx.column("activity", "kind"), "project_group_meeting"),
         pc.is_null(ctx.column("activity", "project_group_id")),
     )
     ctx.flag("activity", mask, "project_group_id", "project-group meeting without a project group")
@@ -292,9 +304,8 @@ def group_of_other_action(ctx: Context) -> None:
 )
 def third_country_criteria(ctx: Context) -> None:
     table = ctx.table("laboratory")
-    status = pc.cast(table.column("status"), pa.string())
     criteria = _entries(table.column("participation_criteria"))
-    third = pc.equal(status, "third_country")
+    third = _is(table.column("status"), "third_country")
     empty = pc.equal(pc.list_value_length(criteria), 0)
     entries = pc.list_flatten(criteria)
     unmet_rows = pc.unique(
@@ -319,7 +330,7 @@ def third_country_criteria(ctx: Context) -> None:
 )
 def member_lab_outside_eu(ctx: Context) -> None:
     table = ctx.table("laboratory")
-    member = pc.equal(pc.cast(table.column("status"), pa.string()), "member")
+    member = _is(table.column("status"), "member")
     outside = _not_in(table.column("country"), _eu())
     ctx.flag(
         "laboratory",
@@ -338,7 +349,7 @@ def member_lab_outside_eu(ctx: Context) -> None:
 )
 def criteria_for_member(ctx: Context) -> None:
     table = ctx.table("laboratory")
-    other = pc.not_equal(pc.cast(table.column("status"), pa.string()), "third_country")
+    other = pc.invert(_is(table.column("status"), "third_country"))
     has = pc.greater(pc.list_value_length(_entries(table.column("participation_criteria"))), 0)
     ctx.flag(
         "laboratory",
@@ -440,7 +451,7 @@ def withdrawn_method(ctx: Context) -> None:
     status = ctx.lookup("method", ctx.column("analysis_result", "method_id"), "status")
     ctx.flag(
         "analysis_result",
-        pc.equal(pc.cast(status, pa.string()), "withdrawn"),
+        _is(status, "withdrawn"),
         "method_id",
         "method is withdrawn",
     )
@@ -457,7 +468,7 @@ def not_compliant(ctx: Context) -> None:
     table = ctx.table("analysis_result")
     value, limit = table.column("value"), table.column("limit")
     u = pc.fill_null(table.column("uncertainty"), 0.0)
-    lower = pc.equal(pc.cast(table.column("limit_type"), pa.string()), "lower")
+    lower = _is(table.column("limit_type"), "lower")
     # Same arithmetic as compliance.decide: a lower limit is an upper limit on -x.
     x = pc.if_else(lower, pc.negate(value), value)
     lim = pc.if_else(lower, pc.negate(limit), limit)
@@ -537,9 +548,8 @@ def no_sigma(ctx: Context) -> None:
 def objective_structure(ctx: Context) -> None:
     table = ctx.table("objective")
     ids, parent = table.column("objective_id"), table.column("parent")
-    level = pc.cast(table.column("level"), pa.string())
     nested = pc.match_substring(ids, ".")
-    strategic = pc.equal(level, "strategic")
+    strategic = _is(table.column("level"), "strategic")
     ctx.flag(
         "objective",
         pc.not_equal(strategic, pc.invert(nested)),
@@ -569,7 +579,7 @@ def objective_structure(ctx: Context) -> None:
 )
 def completed_without_evaluation(ctx: Context) -> None:
     table = ctx.table("action_plan_item")
-    done = pc.equal(pc.cast(table.column("status"), pa.string()), "completed")
+    done = _is(table.column("status"), "completed")
     ctx.flag(
         "action_plan_item",
         pc.and_(done, pc.is_null(table.column("evaluation"))),
