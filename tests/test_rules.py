@@ -3,6 +3,8 @@ the input forms of validate, the reference dataset, and properties over random o
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -10,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import attrs
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -59,6 +62,7 @@ from clen_core.rules import (
 )
 from clen_core.rules import registry as rule_registry
 from clen_core.rules.builtin import _all_distinct, _is
+from clen_core.rules.engine import Validation
 from clen_core.testing.strategies import entity_kwargs, from_entity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1548,6 +1552,7 @@ def _with_rows(table: pa.Table) -> pa.Table:
     return table.append_column(ROW_COLUMN, pa.array(range(2, table.num_rows + 2), pa.int64()))
 
 
+@functools.cache
 def _tables_of(name: str) -> list[pa.Table]:
     """The embedded reference records of ``name`` and generated ones (errors left out)."""
     from clen_core.columnar import validate_batches
@@ -1620,3 +1625,57 @@ def test_enum_equality_on_the_dictionary_matches_equality_on_the_decoded_text(
     )
     plain = pa.chunked_array([pa.array(c, pa.string()) for c in chunks], pa.string())
     assert _is(plain, value).to_pylist() == expected.to_pylist()
+
+
+def _by_parts(name: str, rows: pa.Table, cuts: list[int], max_findings: int) -> Report:
+    validation = Validation(name, max_findings=max_findings)
+    bounds = [0, *sorted(cuts), rows.num_rows]
+    for start, end in itertools.pairwise(bounds):
+        validation.add(rows.slice(start, end - start))
+    return validation.finish()
+
+
+@pytest.mark.parametrize("name", sorted(ENTITIES))
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_validating_part_by_part_reports_as_validating_the_whole(
+    name: str, data: st.DataObject
+) -> None:
+    for table in _tables_of(name):
+        rows = _with_rows(table)
+        cuts = data.draw(st.lists(st.integers(0, rows.num_rows), max_size=4), label="cuts")
+        max_findings = data.draw(st.sampled_from([0, 1, 5, 100_000]), label="max_findings")
+        whole = validate({name: rows}, max_findings=max_findings)
+        assert _by_parts(name, rows, cuts, max_findings).to_dict() == whole.to_dict()
+
+
+def test_part_by_part_runs_the_rowwise_rules_on_each_part_and_the_others_at_the_end() -> None:
+    (table, *_) = _tables_of("activity")[-1:]
+    rows = _with_rows(table)
+    whole = validate({"activity": rows}, max_findings=100_000)
+    # The generated rows give findings of a rowwise rule and run one that is not.
+    assert get_rule("ACT-001").rowwise
+    assert whole.by_rule["ACT-001"] > 10
+    assert not get_rule("DUP-001").rowwise
+    seen: list[int] = []
+    validation = Validation("activity", max_findings=100_000)
+    for start in range(0, rows.num_rows, 100):
+        validation.add(rows.slice(start, 100))
+        seen.append(validation._found["ACT-001"].by_rule["ACT-001"])
+    assert seen[0] < seen[-1] == whole.by_rule["ACT-001"]  # counted as the parts came
+    assert validation.finish().to_dict() == whole.to_dict()
+    with pytest.raises(ValueError, match="add a table first"):
+        Validation("activity").finish()
+
+
+def test_a_per_record_rule_is_rowwise(theme_rule: Rule) -> None:
+    assert theme_rule.rowwise
+    objs = [
+        attrs.evolve(a, theme="X" if i % 3 == 0 else a.theme, participants=i % 2)
+        for i, a in enumerate(reference_dataset().records("activity"))
+    ]
+    rows = _with_rows(to_arrow(objs, "activity"))
+    whole = validate({"activity": rows}, max_findings=7)
+    assert whole.by_rule["TST-901"] > 7
+    for cuts in ([], [1], [2, 3], [0, len(objs)]):
+        assert _by_parts("activity", rows, cuts, 7).to_dict() == whole.to_dict()

@@ -31,6 +31,7 @@ from clen_core.io import atomic_file, read, read_dataset, write_dataset
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
 from clen_core.rules import Report, Severity, fields_read, get_rule, rules, validate
+from clen_core.rules.engine import Validation
 from clen_core.rules.report import READ_RULE
 
 if TYPE_CHECKING:
@@ -405,22 +406,23 @@ def validate_cmd(
             max_findings = limits.current().max_findings
         reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
         _import_rich_meanwhile()
-        tables = []
+        # Rules that judge each row alone run on each batch while the next ones are read.
+        validation = Validation(name, max_findings=max_findings)
         # Only the fields the rules read are kept of each row (all, when a rule may read any).
         kept = fields_read(name)
+        empty = clen_core.arrow_schema(name).empty_table()
+        if kept is not None:
+            empty = empty.select([n for n in empty.schema.names if n in kept])
+        validation.add(empty.append_column("_row", pa.array([], pa.int64())))
         with _progress(quiet, "validating") as progress:
             task = progress.add_task(f"reading {file.name}", total=None)
             for batch, rows in reader.batches():
                 if kept is not None:
                     batch = batch.select([n for n in batch.schema.names if n in kept])
                 # The rules see the valid rows as one table, with their source rows.
-                tables.append(pa.Table.from_batches([batch]).append_column("_row", rows))
+                validation.add(pa.Table.from_batches([batch]).append_column("_row", rows))
                 progress.update(task, completed=reader.read_rows)
-        empty = clen_core.arrow_schema(name).empty_table()
-        if kept is not None:
-            empty = empty.select([n for n in empty.schema.names if n in kept])
-        table = pa.concat_tables(tables) if tables else empty
-        report = validate({name: table}, max_findings=max_findings)
+        report = validation.finish()
         report.add_rejected_rows(name, reader.rejects, reader.rejected)
         if report_path is not None:
             with atomic_file(report_path) as sink:

@@ -227,6 +227,7 @@ def _tariff_fields(ctx: Context) -> list[tuple[str, str]]:
     "activity",
     "An activity was held outside the EU Member States.",
     reads=("country",),
+    rowwise=True,
 )
 def activity_outside_eu(ctx: Context) -> None:
     column = ctx.column("activity", "country")
@@ -244,6 +245,7 @@ def activity_outside_eu(ctx: Context) -> None:
     "activity",
     f"An activity lasts more than {LONG_ACTIVITY_DAYS} days.",
     reads=("start", "end"),
+    rowwise=True,
 )
 def activity_too_long(ctx: Context) -> None:
     # Both the first and the last day count: a one-day event has end == start.
@@ -264,6 +266,7 @@ def activity_too_long(ctx: Context) -> None:
     "activity",
     "A project-group meeting names no project group.",
     reads=("kind", "project_group_id"),
+    rowwise=True,
 )
 def meeting_without_group(ctx: Context) -> None:
     mask = pc.and_(
@@ -279,6 +282,7 @@ def meeting_without_group(ctx: Context) -> None:
     "activity",
     "An activity's project group belongs to another action.",
     reads=("project_group_id", "action"),
+    rowwise=True,
 )
 def group_of_other_action(ctx: Context) -> None:
     if not ctx.has("project_group"):
@@ -327,6 +331,7 @@ def third_country_criteria(ctx: Context) -> None:
     "laboratory",
     "A member laboratory is outside the EU Member States.",
     reads=("status", "country"),
+    rowwise=True,
 )
 def member_lab_outside_eu(ctx: Context) -> None:
     table = ctx.table("laboratory")
@@ -346,6 +351,7 @@ def member_lab_outside_eu(ctx: Context) -> None:
     "laboratory",
     "Participation criteria are recorded for a non-third-country lab.",
     reads=("status", "participation_criteria"),
+    rowwise=True,
 )
 def criteria_for_member(ctx: Context) -> None:
     table = ctx.table("laboratory")
@@ -368,6 +374,7 @@ def criteria_for_member(ctx: Context) -> None:
     "substance",
     "A CUS number's check digit does not follow the CAS rule.",
     reads=("cus",),
+    rowwise=True,
 )
 def cus_check_digit(ctx: Context) -> None:
     column = ctx.column("substance", "cus")
@@ -387,6 +394,7 @@ def cus_check_digit(ctx: Context) -> None:
     "substance",
     "A substance has neither a CAS RN nor an EC number.",
     reads=("cas", "ec"),
+    rowwise=True,
 )
 def substance_without_ids(ctx: Context) -> None:
     mask = pc.and_(
@@ -404,6 +412,7 @@ def substance_without_ids(ctx: Context) -> None:
     "analysis_result",
     "The CN code found differs from the one declared.",
     reads=("sample_id", "cn_found"),
+    rowwise=True,
 )
 def cn_found_differs(ctx: Context) -> None:
     if not ctx.has("sample"):
@@ -424,6 +433,7 @@ def cn_found_differs(ctx: Context) -> None:
     "analysis_result",
     "A result's analyte is not its method's analyte.",
     reads=("method_id", "analyte"),
+    rowwise=True,
 )
 def analyte_differs(ctx: Context) -> None:
     if not ctx.has("method"):
@@ -444,6 +454,7 @@ def analyte_differs(ctx: Context) -> None:
     "analysis_result",
     "A result was obtained with a withdrawn method.",
     reads=("method_id",),
+    rowwise=True,
 )
 def withdrawn_method(ctx: Context) -> None:
     if not ctx.has("method"):
@@ -525,6 +536,7 @@ def too_few_results(ctx: Context) -> None:
     "pt_study",
     "A PT study has no σ_pt: it will be estimated from the results.",
     reads=("sigma_pt",),
+    rowwise=True,
 )
 def no_sigma(ctx: Context) -> None:
     ctx.flag(
@@ -576,6 +588,7 @@ def objective_structure(ctx: Context) -> None:
     "action_plan_item",
     "A completed action-plan item has no evaluation.",
     reads=("status", "evaluation"),
+    rowwise=True,
 )
 def completed_without_evaluation(ctx: Context) -> None:
     table = ctx.table("action_plan_item")
@@ -624,6 +637,7 @@ def over_budget(ctx: Context) -> None:
     "funded_action",
     "A funded action's year is outside its programme's.",
     reads=("programme_id", "year"),
+    rowwise=True,
 )
 def year_outside_programme(ctx: Context) -> None:
     if not ctx.has("programme"):

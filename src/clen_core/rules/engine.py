@@ -20,7 +20,7 @@ from clen_core.rules.registry import Rule, get_rule, rules
 from clen_core.rules.report import Finding, Report
 from clen_core.schema.arrow import from_arrow, int_range, to_arrow
 
-__all__ = ["ROW_COLUMN", "Context", "validate"]
+__all__ = ["ROW_COLUMN", "Context", "Validation", "validate"]
 
 ROW_COLUMN = "_row"
 """Optional int64 column of a table given to :func:`validate`: each record's 1-based source row."""
@@ -226,3 +226,61 @@ def validate(
             r.check(ctx)
     ctx.rule = None
     return report
+
+
+class Validation:
+    """One entity's rows validated part by part, as a file is read: the report of
+    :func:`validate` on all of them, without waiting for the last part to start.
+
+    Each part (:meth:`add`, an Arrow table in the entity's schema, in row order,
+    with the ``_row`` column when there is one) goes through the rowwise rules
+    at once (:attr:`Rule.rowwise`), their findings kept per rule up to the cap;
+    :meth:`finish` runs the other rules on all the rows and puts the findings
+    together in the order :func:`validate` gives them.
+    """
+
+    def __init__(self, entity: str | type | EntityInfo, *, max_findings: int | None = None) -> None:
+        info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+        self.entity = info.name
+        """The entity validated."""
+        self._report = Report() if max_findings is None else Report(max_findings=max_findings)
+        # The rules validate() runs on a table of this entity alone.
+        self._rules = [r for r in rules() if r.entity in (None, info.name)]
+        self._found = {r.id: Report(max_findings=self._report.max_findings)
+                       for r in self._rules if r.rowwise}  # fmt: skip
+        self._parts: list[pa.Table] = []
+
+    def add(self, part: pa.Table) -> None:
+        """Validate the next rows (after those added before) with the rowwise rules."""
+        self._parts.append(part)
+        if not self._found or not part.num_rows:
+            return
+        ctx = Context({self.entity: part}, self._report)
+        for r in self._rules:
+            if r.rowwise:
+                ctx.rule, ctx.report = r, self._found[r.id]
+                r.check(ctx)
+
+    def finish(self) -> Report:
+        """The report on every row added (at least one part, empty or not, is needed)."""
+        if not self._parts:
+            raise ValueError("nothing to validate: add a table first, even an empty one")
+        table = pa.concat_tables(self._parts) if len(self._parts) > 1 else self._parts[0]
+        self._parts = []
+        report = self._report
+        report.records = {self.entity: table.num_rows}
+        ctx = Context({self.entity: table}, report)
+        for r in self._rules:
+            found = self._found.get(r.id)
+            if found is None:
+                ctx.rule = r
+                r.check(ctx)
+                continue
+            # As if run now: the first findings while there is room, every one counted.
+            for finding in found.findings:
+                report.add(finding)
+            unkept = found.by_rule[r.id] - len(found.findings)
+            if unkept:  # a rule that found nothing is not in the counts
+                report.count(r.id, r.severity, unkept)
+        ctx.rule = None
+        return report

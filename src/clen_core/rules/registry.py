@@ -59,6 +59,11 @@ class Rule:
     """The fields of an entity's table it reads when that entity is validated on its own
     (what ``clen validate`` keeps of each row for the rules): names, a function of the
     entity giving them, or ``None`` (the default) when it may read any field."""
+    rowwise: bool = attrs.field(default=False, kw_only=True, eq=False)
+    """Whether it judges each row of its entity on that row alone (and the other entities'
+    tables), reporting in row order: its findings on a table are then its findings on the
+    consecutive parts of it, one part after the other. Such a rule may run batch by batch
+    while a file is still being read (:class:`~clen_core.rules.engine.Validation`)."""
 
     def fields_read(self, info: EntityInfo) -> frozenset[str] | None:
         """The fields of ``info``'s table this rule reads (``None``: any of them)."""
@@ -138,17 +143,19 @@ def rule(
     description: str,
     *,
     reads: Reads = None,
+    rowwise: bool = False,
     register: bool = True,
 ) -> Callable[[Callable[[Context], None]], Rule]:
     """Make a table rule from a function of the validation :class:`~clen_core.rules.Context`.
 
     ``reads`` names the fields of the entity's table it reads (see :attr:`Rule.reads`):
     declared, ``clen validate`` keeps only those of each row, not the whole file.
+    ``rowwise``: it judges each row on its own (see :attr:`Rule.rowwise`).
     Registers it, unless ``register=False`` (a plugin registers through its hook).
     """
 
     def wrap(fn: Callable[[Context], None]) -> Rule:
-        r = Rule(id, Severity(severity), entity, description, fn, reads=reads)
+        r = Rule(id, Severity(severity), entity, description, fn, reads=reads, rowwise=rowwise)
         return register_rule(r) if register else r
 
     return wrap
@@ -175,7 +182,8 @@ def record_rule(
                 for field, value, message in fn(obj) or ():
                     ctx.flag_one(entity, index, field, value, message)
 
-        r = Rule(id, Severity(severity), entity, description, check, origin)
+        # One object at a time, in order: rowwise by construction.
+        r = Rule(id, Severity(severity), entity, description, check, origin, rowwise=True)
         return register_rule(r) if register else r
 
     return wrap
