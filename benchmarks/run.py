@@ -534,8 +534,10 @@ def machine() -> dict[str, str]:
 
 
 def _source(package: Path) -> str:
-    """Which code was measured: the commit of this checkout, or where clen_core came from."""
-    if not package.resolve().is_relative_to(ROOT):
+    """Which code was measured: the commit of this checkout (imported from it, or installed
+    from it: the same files), or where clen_core came from when it is other code."""
+    installed = not package.resolve().is_relative_to(ROOT)
+    if installed and not _installed_from_here(package.resolve().parent):
         return f"imported from {package}"
     try:
         head = subprocess.run(
@@ -548,7 +550,22 @@ def _source(package: Path) -> str:
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "commit unknown"
-    return f"commit {head}" + (", with uncommitted changes in src/ or plugins/" if dirty else "")
+    how = ", installed: the same files" if installed else ""
+    return f"commit {head}{how}" + (
+        ", with uncommitted changes in src/ or plugins/" if dirty else ""
+    )
+
+
+def _installed_from_here(site: Path) -> bool:
+    """Whether the packages under ``site`` hold exactly the Python files of this checkout's
+    ``src/`` and ``plugins/`` (as ``pip install .`` of it leaves them)."""
+    for base in (ROOT / "src", ROOT / "plugins"):
+        for package in (p for p in base.iterdir() if (p / "__init__.py").is_file()):
+            for mine in package.rglob("*.py"):
+                theirs = site / mine.relative_to(base)
+                if not theirs.is_file() or theirs.read_bytes() != mine.read_bytes():
+                    return False
+    return True
 
 
 def _ratio(r: float) -> str:
