@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow.parquet as pq
 import pytest
@@ -215,6 +216,57 @@ def test_the_launcher_sets_blas_threads_and_allocator_unless_told_and_collects_a
         [sys.executable, "-c", LAUNCH, *argv], capture_output=True, text=True, check=True, env=env
     )
     assert json.loads(done.stdout) == expected | {"collecting": True, "frozen": True}
+
+
+# The whole launcher on `clen --version`; what became of numpy is told at exit.
+NUMPY = """
+import atexit, json, sys
+import clen_core_launch
+if sys.argv[1] == "foreign":
+    clen_core_launch.only_own_plugins = lambda: False
+
+@atexit.register
+def tell():
+    import pyarrow as pa
+    print(json.dumps({
+        "kept_out": sys.modules.get("numpy", 0) is None,
+        "loaded": sys.modules.get("numpy") is not None,
+        "arrow": pa.array([1, None]).to_pylist() == [1, None],
+    }))
+
+sys.argv = ["clen", "--version"]
+clen_core_launch.main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("plugins", "expected"),
+    [
+        ("own", {"kept_out": True, "loaded": False, "arrow": True}),
+        ("foreign", {"kept_out": False, "loaded": True, "arrow": True}),
+    ],
+)
+def test_the_launcher_keeps_numpy_out_unless_another_packages_plugin_is_installed(
+    plugins: str, expected: dict[str, bool]
+) -> None:
+    pytest.importorskip("numpy")  # installed: the case where pyarrow would import it
+    done = subprocess.run(
+        [sys.executable, "-c", NUMPY, plugins], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[0].startswith("clen_core ")  # the command ran
+    assert json.loads(done.stdout.splitlines()[-1]) == expected
+
+
+def test_only_own_plugins_looks_at_the_distribution_of_every_entry_point(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clen_core_launch import only_own_plugins
+
+    assert only_own_plugins()  # this checkout's four built-in format plugins
+    ours = list(importlib.metadata.entry_points(group="clen_core"))
+    other = SimpleNamespace(name="xlsx", dist=SimpleNamespace(name="clen-xlsx"))
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **kw: [*ours, other])
+    assert not only_own_plugins()
 
 
 def test_the_clen_command_starts_through_the_launcher() -> None:
