@@ -203,7 +203,8 @@ main()
             {"blas": "4", "purge": "-1"},
         ),
         (["validate", "x.csv"], {"MIMALLOC_PURGE_DELAY": "10"}, {"blas": "1", "purge": "10"}),
-        (["convert", "x.csv", "y.parquet"], {}, {"blas": "1", "purge": None}),
+        (["convert", "x.csv", "y.parquet"], {}, {"blas": "1", "purge": "100"}),
+        (["generate", "activity", "9", "y.csv"], {}, {"blas": "1", "purge": None}),
         ([], {}, {"blas": "1", "purge": None}),
     ],
 )

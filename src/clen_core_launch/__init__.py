@@ -15,13 +15,17 @@ importing clen_core as a library changes nothing in its user's process.
   cores, for a library the command never calls. ``OPENBLAS_NUM_THREADS`` is set
   to 1 unless the environment already says otherwise (for when numpy loads).
 - pyarrow's allocator (mimalloc) hands memory it has freed back to the system
-  after 10 ms, and takes fresh pages again for the next batch, which the kernel
-  zeroes: reading frees and allocates its buffers all the time. For ``clen
-  validate``, which keeps every row for the rules anyway, that was 0.2-0.4 s of
-  system time a million CSV rows on the machines measured, so its memory is
-  kept for reuse until it ends (``MIMALLOC_PURGE_DELAY=-1``). A streaming
-  command (``convert``) keeps the default: kept memory raised its peak by a
-  sixth, and more on a longer file (341 MB for 10 M rows, 304 MB for 1 M).
+  after a delay, and takes fresh pages again for the next batch, which the
+  kernel zeroes: reading frees and allocates its buffers all the time. For
+  ``clen validate``, which keeps every row for the rules anyway, that was
+  0.2-0.4 s of system time a million CSV rows on the machines measured, so its
+  memory is kept for reuse until it ends (``MIMALLOC_PURGE_DELAY=-1``). For
+  ``clen convert``, which streams, kept memory raised its peak by a sixth, and
+  more on a longer file; pyarrow 26's mimalloc keeps freed memory for a second
+  (``purge_delay`` 1000 ms), and a reading thread of its own per stage keeps
+  more apart: its peak for ten million rows was 317-349 MB against 292-327 MB
+  for one million. ``MIMALLOC_PURGE_DELAY=100`` brings that to 289-299 against
+  278-284 MB at the same speed (10 ms: 271-277 MB, but 10 % slower).
   Neither is set when the environment already says otherwise.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
@@ -36,16 +40,17 @@ import sys
 
 __all__ = ["environment", "main", "only_own_plugins"]
 
-_KEEPS_MEMORY = frozenset({"validate"})
-"""Commands that hold the whole file until they end: their freed memory is kept for reuse."""
+_PURGE_DELAY = {"validate": "-1", "convert": "100"}
+"""``MIMALLOC_PURGE_DELAY`` (ms) by command: how long freed memory is kept for reuse
+(-1: until the end, for a command that holds the whole file anyway)."""
 
 
 def environment(argv: list[str]) -> dict[str, str]:
     """What the command ``argv`` sets before numpy and pyarrow load (see the module's text)."""
     env = {"OPENBLAS_NUM_THREADS": "1"}
     command = next((a for a in argv[1:] if not a.startswith("-")), None)
-    if command in _KEEPS_MEMORY:
-        env["MIMALLOC_PURGE_DELAY"] = "-1"
+    if command in _PURGE_DELAY:
+        env["MIMALLOC_PURGE_DELAY"] = _PURGE_DELAY[command]
     return env
 
 
