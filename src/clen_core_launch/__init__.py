@@ -21,11 +21,12 @@ importing clen_core as a library changes nothing in its user's process.
   0.2-0.4 s of system time a million CSV rows on the machines measured, so its
   memory is kept for reuse until it ends (``MIMALLOC_PURGE_DELAY=-1``). For
   ``clen convert``, which streams, kept memory raised its peak by a sixth, and
-  more on a longer file; pyarrow 26's mimalloc keeps freed memory for a second
-  (``purge_delay`` 1000 ms), and a reading thread of its own per stage keeps
-  more apart: its peak for ten million rows was 317-349 MB against 292-327 MB
-  for one million. ``MIMALLOC_PURGE_DELAY=100`` brings that to 289-299 against
-  278-284 MB at the same speed (10 ms: 271-277 MB, but 10 % slower).
+  more on a longer file: pyarrow 26's mimalloc keeps freed memory for a second
+  (``purge_delay`` 1000 ms), in the heap of each thread that allocated it (one
+  per pipeline stage). Its peak for ten million rows was 317-349 MB against
+  292-327 MB for one million; ``MIMALLOC_PURGE_DELAY=100`` brings that to
+  289-299 against 278-284 MB at the same speed (10 ms: 271-277 MB, but 10 %
+  slower).
   Neither is set when the environment already says otherwise.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
