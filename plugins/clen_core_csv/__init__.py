@@ -591,8 +591,9 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
 class _Parsing:
     """The rows pyarrow refused while parsing (its invalid-row handler), taken batch by batch.
 
-    Only the parsing thread touches ``problems``: pyarrow calls the handler from
-    within ``read_next_batch``, and :func:`_parsed` takes them after each call.
+    One thread at a time touches ``problems``: the opening thread while pyarrow
+    converts the first block, then the parsing thread, where pyarrow calls the
+    handler from within ``read_next_batch`` and :func:`_parsed` takes them after.
     """
 
     def __init__(self) -> None:
