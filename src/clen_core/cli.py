@@ -721,11 +721,9 @@ def _defer_pandas() -> None:
     may hand pandas values to pyarrow (see clen_core._lazy_pandas).
     """
     from clen_core._lazy_pandas import defer
+    from clen_core_launch import own_distribution
 
-    def ours(distribution: str | None) -> bool:
-        return (distribution or "").replace("-", "_").lower() == "clen_core"
-
-    if all(ours(p.distribution) for p in list_plugins() if p.status == "loaded"):
+    if all(own_distribution(p.distribution) for p in list_plugins() if p.status == "loaded"):
         defer()
 
 

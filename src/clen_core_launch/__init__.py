@@ -39,7 +39,7 @@ import gc
 import os
 import sys
 
-__all__ = ["environment", "main", "only_own_plugins"]
+__all__ = ["environment", "main", "only_own_plugins", "own_distribution"]
 
 _PURGE_DELAY = {"validate": "-1", "convert": "100"}
 """``MIMALLOC_PURGE_DELAY`` (ms) by command: how long freed memory is kept for reuse
@@ -55,15 +55,19 @@ def environment(argv: list[str]) -> dict[str, str]:
     return env
 
 
+def own_distribution(name: str | None) -> bool:
+    """Whether a plugin's distribution ``name`` is clen_core itself (any spelling of it)."""
+    return (name or "").replace("-", "_").lower() == "clen_core"
+
+
 def only_own_plugins() -> bool:
     """Whether every plugin installed (the ``clen_core`` entry points) is clen_core's own."""
     import importlib.metadata
 
-    def ours(entry: importlib.metadata.EntryPoint) -> bool:
-        name = entry.dist.name if entry.dist is not None else ""
-        return name.replace("-", "_").lower() == "clen_core"
-
-    return all(ours(e) for e in importlib.metadata.entry_points(group="clen_core"))
+    return all(
+        own_distribution(e.dist.name if e.dist is not None else None)
+        for e in importlib.metadata.entry_points(group="clen_core")
+    )
 
 
 def main() -> None:
