@@ -21,11 +21,11 @@ Every function's own time is put in one bucket:
   (``clen_core.io.Reader``);
 - **parse**: turning cells into typed Python values: Arrow → Python
   (``to_pylist``), text → numbers and dates, the raw records and the
-  ``Decoder`` (``clen_core.records``);
+  ``Decoder`` (``clen_core.io.records``);
 - **check**: invariants: field checks, code systems, entity constraints, the
   entity's ``__init__`` (``clen_core.model``, ``clen_core.codes``,
   ``clen_core.rules`` but its report), the columnar engine's checks
-  (``clen_core.columnar`` but its casts from text and its building of objects,
+  (``clen_core.io.columnar`` but its casts from text and its building of objects,
   which are parse);
 - **write**: objects → Arrow (``clen_core.schema.arrow.to_arrow``), Parquet
   encoding, file writing (``clen_core.io.write``, the plugins' writers);
@@ -160,7 +160,7 @@ def classify(func: Func) -> str | None:
         return "import"
     if path.startswith("<attrs generated"):
         # __init__ of an entity runs its field validators; of a record, just stores.
-        return "parse" if "clen_core.records" in path else "check"
+        return "parse" if "clen_core.io.records" in path else "check"
     if "/clen_core/" in path:
         module = path.rsplit("/clen_core/", 1)[1]
         if module.startswith(("model/", "codes/", "compliance")):

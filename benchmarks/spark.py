@@ -28,7 +28,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 import clen_core  # noqa: E402
-from clen_core.pipelines import ArrowValidator  # noqa: E402
+from clen_core.io.bridges import ArrowValidator  # noqa: E402
 from clen_core.synth import generate_batches  # noqa: E402
 
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clen_core
-from clen_core.columnar import check_batch, objects_from_batch, validate_batches
 from clen_core.errors import InvalidObjectError
-from clen_core.formats import get_format
 from clen_core.io import atomic_file
+from clen_core.io.columnar import check_batch, objects_from_batch, validate_batches
+from clen_core.io.formats import get_format
+from clen_core.io.records import Decoder, Flavour, RawBatch
 from clen_core.model import entities, get_entity
-from clen_core.records import Decoder, Flavour, RawBatch
 from clen_core.synth import generate_batches, injected
 from clen_core.testing import from_entity, text
 
@@ -190,7 +190,7 @@ def test_text_dates_checked_by_the_calendar_vectorised() -> None:
 def test_byte_lengths_skip_counting_characters_only_when_every_length_fits(
     texts: list[str | None], low: int | None, high: int | None
 ) -> None:
-    from clen_core.columnar import _char_lengths
+    from clen_core.io.columnar import _char_lengths
 
     lengths = _char_lengths(pa.array(texts, pa.string()), low, high)
     present = [len(t) for t in texts if t is not None]
@@ -213,7 +213,7 @@ DATE_LIKE = st.builds(
 def test_text_dates_agree_with_pythons_calendar_on_either_route(texts: list[str]) -> None:
     import datetime as dt
 
-    from clen_core.columnar import _text_date
+    from clen_core.io.columnar import _text_date
 
     def python(v: str) -> dt.date | None:
         try:
@@ -266,7 +266,7 @@ def test_whole_number_columns_agree_with_the_object_path(cells: list[tuple[str, 
     st.data(),
 )
 def test_a_letter_in_a_text_column_is_never_missed(values: list[str | None], data: Any) -> None:
-    from clen_core.columnar import _may_contain
+    from clen_core.io.columnar import _may_contain
 
     def truly(arr: pa.Array) -> bool:
         return any(v is not None and ("x" in v or "X" in v) for v in arr.to_pylist())

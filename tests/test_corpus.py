@@ -28,8 +28,8 @@ import pytest
 import clen_core
 import clen_core.limits
 from clen_core.errors import ClenError
-from clen_core.formats import FormatError
 from clen_core.io import Reader
+from clen_core.io.formats import FormatError
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED: list[dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))

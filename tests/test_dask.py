@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from clen_core.datasets import open_partitioned, write_partitioned
-from clen_core.pipelines import output_schema, validate_dask
+from clen_core.io.bridges import output_schema, validate_dask
+from clen_core.io.partitioned import open_partitioned, write_partitioned
 from test_pipelines import ENTITIES, Local, by_row, local_case
 
 dd = pytest.importorskip("dask.dataframe")

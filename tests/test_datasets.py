@@ -26,16 +26,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import clen_core
-from clen_core import datasets
 from clen_core.cli import app
-from clen_core.datasets import (
+from clen_core.io import partitioned as datasets
+from clen_core.io.formats import FormatError
+from clen_core.io.partitioned import (
     NULL_PARTITION,
     dataset_schema,
     main_date,
     open_partitioned,
     write_partitioned,
 )
-from clen_core.formats import FormatError
 from clen_core.synth import generate_batches
 
 KEYS = ("year", "country")

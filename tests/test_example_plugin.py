@@ -25,7 +25,7 @@ import datetime as dt, json, sys, tempfile
 from pathlib import Path
 
 import clen_core
-from clen_core.formats import formats
+from clen_core.io.formats import formats
 from clen_core.model import Activity, Laboratory
 from clen_core.plugins import list_plugins
 

@@ -26,9 +26,9 @@ import clen_core
 import clen_core_csv
 from clen_core import limits
 from clen_core.data import reference_dataset
-from clen_core.formats import FormatError, format_for_path, get_format
+from clen_core.io.formats import FormatError, format_for_path, get_format
+from clen_core.io.records import Decoder, RawBatch, RawRecord, RowProblem
 from clen_core.model import entities, get_entity
-from clen_core.records import Decoder, RawBatch, RawRecord, RowProblem
 from clen_core.testing import from_entity, text
 
 ENTITY_NAMES = [e.name for e in entities()]

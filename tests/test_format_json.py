@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 import clen_core
 import clen_core_json
 from clen_core.data import reference_dataset
-from clen_core.formats import FormatError, format_for_path, get_format
+from clen_core.io.formats import FormatError, format_for_path, get_format
+from clen_core.io.records import RawRecord, RowProblem
 from clen_core.model import Dataset, entities, get_entity
-from clen_core.records import RawRecord, RowProblem
 from clen_core.testing import from_entity
 
 ENTITY_NAMES = [e.name for e in entities()]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import clen_core
 from clen_core.data import reference_dataset
-from clen_core.formats import FormatError, format_for_path, get_format
+from clen_core.io.formats import FormatError, format_for_path, get_format
 from clen_core.model import (
     Activity,
     ActivityKind,

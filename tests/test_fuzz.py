@@ -99,7 +99,7 @@ def test_structured_garbage_through_the_read_api(
 
 
 def test_the_harness_covers_every_format() -> None:
-    assert set(FORMATS) == {f.name for f in clen_core.formats.formats()}
+    assert set(FORMATS) == {f.name for f in clen_core.io.formats.formats()}
     assert run(b"") is None
     run(io.BytesIO(b"\x00").getvalue())
 

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 
 import clen_core
 from clen_core import Format, FormatError, RejectedRowsError, hookimpl
-from clen_core.io import _gathered, atomic_file
+from clen_core.io import atomic_file
+from clen_core.io.readwrite import _gathered
+from clen_core.io.records import RawBatch, RawRecord, Reject, RowProblem, json_rows
 from clen_core.model import EntityInfo
 from clen_core.plugins import register_plugin, unregister_plugin
-from clen_core.records import RawBatch, RawRecord, Reject, RowProblem, json_rows
 
 
 def _read(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
@@ -260,7 +261,7 @@ def test_decoder_reports_every_bad_field_of_a_record(tmp_path: Path) -> None:
 
 def test_json_rows_turn_nested_maps_into_objects_at_every_depth() -> None:
     from clen_core.model import entity, field
-    from clen_core.model.entity import _REGISTRY
+    from clen_core.model.entity import ENTITY_REGISTRY
 
     @entity("tst_nested", key="thing_id")
     class Nested:
@@ -275,7 +276,7 @@ def test_json_rows_turn_nested_maps_into_objects_at_every_depth() -> None:
         info = clen_core.get_entity("tst_nested")
         assert json_rows(clen_core.to_arrow([obj]), info) == [clen_core.to_json(obj)]
     finally:
-        del _REGISTRY["tst_nested"]
+        ENTITY_REGISTRY.remove("tst_nested")
 
 
 def test_a_row_with_a_bad_field_still_reports_broken_constraints_and_no_default_fields(

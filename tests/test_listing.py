@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 import clen_core
 import clen_core_listing
 from clen_core.data import ACTIONS
-from clen_core.formats import FormatError, format_for_path, get_format
 from clen_core.io import RejectedRowsError
+from clen_core.io.formats import FormatError, format_for_path, get_format
+from clen_core.io.records import Decoder, RawRecord, RowProblem
 from clen_core.model.entity import get_entity
-from clen_core.records import Decoder, RawRecord, RowProblem
 from clen_core_listing import parse_listing
 
 HERE = Path(__file__).parent

@@ -229,7 +229,16 @@ def test_reference_dataset_builds_and_has_every_entity() -> None:
 
 
 def test_subpackages_are_not_shadowed_by_functions() -> None:
+    import importlib
     import types
 
-    for name in ("rules", "codes", "model", "schema", "formats", "plugins", "io", "records"):
+    for sub in ("columnar", "stages", "atomic", "bridges", "partitioned"):
+        importlib.import_module(f"clen_core.io.{sub}")  # some load only when first used
+
+    for name in ("rules", "codes", "model", "schema", "plugins", "io", "proficiency"):
         assert isinstance(getattr(clen_core, name), types.ModuleType), name
+    for name in ("formats", "records", "readwrite", "partitioned", "columnar", "stages", "bridges"):
+        assert isinstance(getattr(clen_core.io, name), types.ModuleType), f"io.{name}"
+    for name in ("statistics", "evaluation", "report"):
+        module = getattr(clen_core.proficiency, name)
+        assert isinstance(module, types.ModuleType), f"proficiency.{name}"

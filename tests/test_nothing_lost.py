@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import clen_core
-from clen_core.formats import get_format
+from clen_core.io.formats import get_format
 from clen_core.model import get_entity
 from clen_core.testing import from_entity
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clen_core._pipeline import ahead, behind
+from clen_core.io.stages import ahead, behind
 
 
 @given(st.lists(st.integers()), st.integers(1, 4))

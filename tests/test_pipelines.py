@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import clen_core
-from clen_core.pipelines import output_schema
+from clen_core.io.bridges import output_schema
 from clen_core.synth import generate_batches, injected
 
 ENTITIES = ("activity", "laboratory", "sample")
@@ -65,8 +65,8 @@ def test_validator_pickles_and_keeps_no_state(tmp_path: Path) -> None:
 
     import cloudpickle
 
-    from clen_core.columnar import validate_batches
-    from clen_core.pipelines import ArrowValidator
+    from clen_core.io.bridges import ArrowValidator
+    from clen_core.io.columnar import validate_batches
 
     case = local_case("activity", tmp_path, n=600)
     check = ArrowValidator("activity", "rejects")
@@ -86,7 +86,7 @@ def test_validator_pickles_and_keeps_no_state(tmp_path: Path) -> None:
 def test_pandas_path_matches_the_local_path(tmp_path: Path, entity: str) -> None:
     import pandas as pd
 
-    from clen_core.pipelines import validate_pandas
+    from clen_core.io.bridges import validate_pandas
 
     case = local_case(entity, tmp_path, n=600)
     frame = pq.read_table(case.with_rows).to_pandas()  # numpy dtypes: dates as objects
@@ -103,7 +103,7 @@ def test_pandas_path_matches_the_local_path(tmp_path: Path, entity: str) -> None
 def test_conform_casts_engine_types_losslessly() -> None:
     import datetime as dt
 
-    from clen_core.pipelines import conform
+    from clen_core.io.bridges import conform
 
     batch = pa.RecordBatch.from_pydict(
         {

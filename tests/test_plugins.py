@@ -21,7 +21,8 @@ import pytest
 
 import clen_core
 from clen_core import Format, FormatError, hookimpl
-from clen_core.formats import format_for_path, formats, get_format
+from clen_core.io.formats import format_for_path, formats, get_format
+from clen_core.io.records import RawRecord
 from clen_core.model import Dataset, entity, field
 from clen_core.plugins import (
     HOOK_NAMES,
@@ -30,7 +31,6 @@ from clen_core.plugins import (
     register_plugin,
     unregister_plugin,
 )
-from clen_core.records import RawRecord
 from clen_core.rules import Severity, record_rule, rules
 
 ROOT = Path(__file__).parents[1]
@@ -114,7 +114,7 @@ def test_hook_clen_register_formats(tmp_path: Path) -> None:
         path.write_text('WEIRD\n{"number": 1, "name": "ILIADe", "coordinator": "Italy"}\n')
         (action,) = list(clen_core.read(path, entity="action"))
         assert action.name == "ILIADe"
-    with pytest.raises(clen_core.formats.UnknownFormatError):
+    with pytest.raises(clen_core.io.formats.UnknownFormatError):
         get_format("weird")
 
 
@@ -124,7 +124,7 @@ def test_hook_clen_detect_format(tmp_path: Path) -> None:
     with _Temp(WeirdFormat(), "weird-plugin"):
         assert format_for_path(path, head=path.read_bytes()[:10]).name == "weird"
         assert [a.number for a in clen_core.read(path, entity="action")] == [2]
-    with pytest.raises(clen_core.formats.UnknownFormatError, match="give format="):
+    with pytest.raises(clen_core.io.formats.UnknownFormatError, match="give format="):
         format_for_path(path, head=b"nothing known")
 
 
@@ -211,7 +211,7 @@ class ConverterPlugin:
 
 
 def test_hook_clen_configure_converter() -> None:
-    from clen_core.converter import get_converter
+    from clen_core.schema.converter import get_converter
 
     get_converter()  # exists already: the newcomer configures it
     with _Temp(ConverterPlugin(), "converter-plugin"):
@@ -234,7 +234,7 @@ def test_a_plugin_that_fails_to_register_is_reported_and_undone() -> None:
         (info,) = [p for p in list_plugins() if p.name == "failing"]
         assert info.status == "failed"
         assert info.error == "RuntimeError: boom while registering"
-        assert "half" not in clen_core.formats.FORMATS  # undone
+        assert "half" not in clen_core.io.formats.FORMATS  # undone
         assert get_format("csv").name == "csv"  # the rest works
     finally:
         unregister_plugin("failing")
@@ -268,7 +268,7 @@ LIST = """
     import json, clen_core
     from clen_core.plugins import list_plugins
     print(json.dumps([p.to_dict() for p in list_plugins()]))
-    print(sorted(f.name for f in clen_core.formats.formats()))
+    print(sorted(f.name for f in clen_core.io.formats.formats()))
 """
 
 
@@ -327,7 +327,7 @@ def test_plugin_error_type() -> None:
 
 
 def test_unknown_extension_names_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(clen_core.formats.UnknownFormatError, match=r"\.csv"):
+    with pytest.raises(clen_core.io.formats.UnknownFormatError, match=r"\.csv"):
         format_for_path(tmp_path / "data.xyz")
 
 

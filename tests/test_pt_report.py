@@ -26,7 +26,7 @@ from clen_core.cli import app
 from clen_core.data import reference_dataset
 from clen_core.model.proficiency import PTPurpose, PTResult, PTStudy
 from clen_core.proficiency import PTEvaluation, evaluate
-from clen_core.pt_report import COLOURS, render_html, render_json, write_report
+from clen_core.proficiency.report import COLOURS, render_html, render_json, write_report
 
 LABS = {r.lab_id for r in reference_dataset().records("pt_result")}
 BROWSER_ARGS = [

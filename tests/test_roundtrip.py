@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clen_core
-from clen_core.formats import formats
+from clen_core.io.formats import formats
 from clen_core.model import entities
 from clen_core.testing import from_entity
 
@@ -36,7 +36,7 @@ def test_every_builtin_format_reads_and_writes() -> None:
 def test_objects_file_objects_is_lossless(entity: str, fmt: str, data: st.DataObject) -> None:
     objs = data.draw(st.lists(from_entity(entity), max_size=4))
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"x{clen_core.formats.get_format(fmt).extensions[0]}"
+        path = Path(tmp) / f"x{clen_core.io.formats.get_format(fmt).extensions[0]}"
         result = clen_core.write(objs, path, entity=entity, batch_rows=3)
         assert result.rows == {entity: len(objs)}
         reader = clen_core.read(path, entity=entity)

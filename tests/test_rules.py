@@ -1177,13 +1177,13 @@ def test_registry_unknown_rule() -> None:
 
 
 def test_registry_refuses_a_second_rule_under_a_taken_id() -> None:
-    before = dict(rule_registry._REGISTRY)
+    before = dict(rule_registry.RULES)
     other = Rule("ACT-001", WARNING, "activity", "Something else.", lambda ctx: None)
     with pytest.raises(ClenError):
         register_rule(other)
     with pytest.raises(ClenError):
         rule("DUP-001", "error", None, "Something else.")(lambda ctx: None)
-    assert dict(rule_registry._REGISTRY) == before
+    assert dict(rule_registry.RULES) == before
     assert get_rule("ACT-001").description != "Something else."
     # Registering the very same rule again is harmless.
     assert register_rule(get_rule("ACT-001")) is get_rule("ACT-001")
@@ -1216,7 +1216,7 @@ def theme_rule() -> Iterator[Rule]:
 
         yield check_theme
     finally:
-        rule_registry._REGISTRY.pop("TST-901", None)
+        rule_registry.RULE_REGISTRY.remove("TST-901")
     assert "TST-901" not in RULES
 
 
@@ -1256,7 +1256,7 @@ def test_record_rule_origin_and_duplicate() -> None:
             record_rule("TST-902", INFO, "laboratory", "Another.")(never)
         assert run([lab("L1")], "TST-902") == []
     finally:
-        rule_registry._REGISTRY.pop("TST-902", None)
+        rule_registry.RULE_REGISTRY.remove("TST-902")
 
 
 # --- input forms ----------------------------------------------------------------------------
@@ -1516,7 +1516,7 @@ def test_validate_random_linked_objects(objs: list[Any], size: int, room: int) -
 
 @covers("READ-001")
 def test_read001_rejected_rows_are_reported_once_per_row(tmp_path: Any) -> None:
-    from clen_core.records import Reject
+    from clen_core.io.records import Reject
 
     report = Report(max_findings=2)
     rejects = [
@@ -1555,7 +1555,7 @@ def _with_rows(table: pa.Table) -> pa.Table:
 @functools.cache
 def _tables_of(name: str) -> list[pa.Table]:
     """The embedded reference records of ``name`` and generated ones (errors left out)."""
-    from clen_core.columnar import validate_batches
+    from clen_core.io.columnar import validate_batches
     from clen_core.synth import generate_batches
 
     out = []

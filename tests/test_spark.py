@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from clen_core.datasets import open_partitioned, write_partitioned
-from clen_core.pipelines import ArrowValidator, validate_spark
+from clen_core.io.bridges import ArrowValidator, validate_spark
+from clen_core.io.partitioned import open_partitioned, write_partitioned
 from test_pipelines import ENTITIES, Local, by_row, local_case
 
 pyspark = pytest.importorskip("pyspark")

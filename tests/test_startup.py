@@ -21,9 +21,9 @@ import pytest
 PROBE = """
 import json, sys
 import clen_core.cli
-import clen_core.columnar
-import clen_core.datasets
-import clen_core.pipelines
+import clen_core.io.columnar
+import clen_core.io.partitioned
+import clen_core.io.bridges
 from clen_core.plugins import get_plugin_manager
 get_plugin_manager()
 from clen_core.codes import language
@@ -118,7 +118,7 @@ def test_generate_convert_and_validate_run_without_importing_pandas(tmp_path: Pa
 AFTER_DEFER = """
 import json, math, sys
 import pyarrow as pa
-from clen_core._lazy_pandas import defer
+from clen_core_launch.lazy_pandas import defer
 defer()
 ints, text = pa.array([1, None]), pa.scalar("x")  # pyarrow's looks for pandas
 before = "pandas" in sys.modules

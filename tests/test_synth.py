@@ -20,8 +20,8 @@ import pytest
 
 import clen_core
 from clen_core.codes import cas, country, cus, hs
-from clen_core.formats import get_format
 from clen_core.io import atomic_file
+from clen_core.io.formats import get_format
 from clen_core.model import Ordered, Together, entities, entity, field, get_entity
 from clen_core.synth import KINDS, generate_batches, injected
 

@@ -73,12 +73,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from clen_core import limits
-from clen_core._pipeline import ahead
-from clen_core.formats import Format, FormatError
+from clen_core.io.formats import Format, FormatError
+from clen_core.io.records import RawBatch, RawRecord, RowProblem, json_value, records_from_batches
+from clen_core.io.stages import ahead
 from clen_core.model.entity import EntityInfo
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
 from clen_core.plugins import hookimpl
-from clen_core.records import RawBatch, RawRecord, RowProblem, json_value, records_from_batches
 from clen_core.schema.arrow import int_range
 
 __all__ = [

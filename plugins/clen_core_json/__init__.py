@@ -118,7 +118,7 @@ record that is an object but does not fit the entity (wrong type, bad code,
 missing or unknown field, ...) is rejected naming the field.
 
 A file that cannot be read as a whole is a
-:class:`clen_core.formats.FormatError` naming the file and, when inside an
+:class:`clen_core.io.formats.FormatError` naming the file and, when inside an
 array, the row reached (and, in a dataset document, the entity); it is raised
 after the good records before the fault were read. That is: malformed or
 truncated JSON; an empty file; a document that is not an object or an array;
@@ -152,9 +152,9 @@ import pyarrow as pa
 import clen_core
 from clen_core import hookimpl, limits
 from clen_core.errors import ClenError
-from clen_core.formats import Format, FormatError
+from clen_core.io.formats import Format, FormatError
+from clen_core.io.records import RawRecord, RowProblem, json_rows
 from clen_core.model import EntityInfo, get_entity
-from clen_core.records import RawRecord, RowProblem, json_rows
 
 __all__ = [
     "JSON",

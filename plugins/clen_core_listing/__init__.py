@@ -8,7 +8,7 @@ or let detection pick it for a ``.txt`` or extension-less file whose first
 4 KiB hold the heading ``Action N of the Customs Laboratories`` (spaces and
 line breaks may vary) or at least two entry lines such as
 ``Vienna (AT), 3-4 March 2016``. Reading it for another entity is refused
-(:class:`~clen_core.formats.FormatError`).
+(:class:`~clen_core.io.formats.FormatError`).
 
 The layout
 ----------
@@ -38,7 +38,7 @@ What is recognised
   after it its ``action``; a later heading switches the action. Without any
   heading, the action comes from a line
   ``Examples of activities carried out under Action N``; a listing with
-  neither is refused with a :class:`~clen_core.formats.FormatError` (readers
+  neither is refused with a :class:`~clen_core.io.formats.FormatError` (readers
   take no options yet). The line after the heading that names the action
   (``Scientific expertise``) and the ``Examples of activities ...`` line
   are recognised and dropped.
@@ -107,7 +107,7 @@ What ends up in the report
 Every non-blank line ends up in a record (an entry, or the heading, theme,
 sub-heading or summary the record carries) or is reported as a rejected
 row, never silently dropped. A rejected row
-(:class:`~clen_core.records.RowProblem`) gives the line number where the
+(:class:`~clen_core.io.records.RowProblem`) gives the line number where the
 text not understood starts, the reason and the text:
 
 - a line that is none of the above (page numbers, page headers, stray
@@ -135,7 +135,7 @@ in the file: the same listing always gives the same IDs, and editing one
 entry leaves the others' IDs alone.
 
 The file is read whole (listings are small) and must be UTF-8; other bytes
-stop the reading with a :class:`~clen_core.formats.FormatError` naming the
+stop the reading with a :class:`~clen_core.io.formats.FormatError` naming the
 line.
 """
 
@@ -153,10 +153,10 @@ import attrs
 from clen_core import limits
 from clen_core.codes import country
 from clen_core.errors import CodeError
-from clen_core.formats import Format, FormatError
+from clen_core.io.formats import Format, FormatError
+from clen_core.io.records import RawRecord, RowProblem
 from clen_core.model.entity import EntityInfo
 from clen_core.plugins import hookimpl
-from clen_core.records import RawRecord, RowProblem
 
 __all__ = [
     "Listing",
@@ -680,7 +680,7 @@ class Listing:
     """How every non-blank line was used, by line number: ``"record"`` (an entry, or a
     heading, theme, sub-heading or summary carried by a record; also a line partly in a
     record and partly reported), ``"structure"`` (the action's name or the ``Examples of
-    activities`` line) or ``"problem"`` (in a :class:`~clen_core.records.RowProblem`)."""
+    activities`` line) or ``"problem"`` (in a :class:`~clen_core.io.records.RowProblem`)."""
 
 
 _NOT_UNDERSTOOD = "not understood: not an entry 'City (CC), dates', a heading or a summary"
@@ -1137,7 +1137,7 @@ def _decode(data: bytes, path: str) -> str:
 def parse_listing(text: str, path: str = "<listing>") -> Listing:
     """Parse the text of a listing: records (``json`` flavour values) and problems.
 
-    Raises :class:`~clen_core.formats.FormatError` when the action cannot be told.
+    Raises :class:`~clen_core.io.formats.FormatError` when the action cannot be told.
     A line longer than ``max_field_bytes`` characters (:mod:`clen_core.limits`) is
     reported as a problem and not parsed (no listing line is that long).
     """

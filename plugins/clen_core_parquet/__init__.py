@@ -46,7 +46,7 @@ for ``float``; narrower decimals and small integers for ``Decimal``;
 ``date64`` for dates; the same rules inside lists and maps; and all-null
 columns. So files written by other tools (plain pyarrow, Polars and DuckDB
 are tested) read fine when their types fit. Any failure of these checks is a
-:class:`clen_core.formats.FormatError` naming the file (and the field, with
+:class:`clen_core.io.formats.FormatError` naming the file (and the field, with
 the file's type and the expected one). Values that fit the type but not the
 field (a negative count, an unknown country code, an unknown enum value) are
 not file errors: those rows become rejects naming file, row and field, and
@@ -63,9 +63,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core import arrow_schema, hookimpl
-from clen_core.formats import Format, FormatError
+from clen_core.io.formats import Format, FormatError
+from clen_core.io.records import RawBatch, RawRecord, RowProblem
 from clen_core.model import EntityInfo
-from clen_core.records import RawBatch, RawRecord, RowProblem
 from clen_core.schema.arrow import FIRST_DAY, LAST_DAY, conform, int_range, python_values
 
 if TYPE_CHECKING:

@@ -2,15 +2,32 @@
 
 # The one declaration of the version (the wheel's metadata is built from it too).
 from clen_core._version import __version__
-from clen_core.compliance import Decision, LimitType, decide
-from clen_core.datasets import PartitionedDataset, open_partitioned, write_partitioned
-from clen_core.errors import ClenError, CodeError, FieldError, InvalidObjectError
-from clen_core.formats import Format, FormatError
-from clen_core.io import RejectedRowsError, read, read_dataset, write, write_dataset
+from clen_core.errors import (
+    ClenError,
+    CodeError,
+    FieldError,
+    FormatError,
+    InvalidObjectError,
+    RejectedRowsError,
+)
+from clen_core.hookspecs import hookimpl, hookspec
+from clen_core.io import (
+    Format,
+    PartitionedDataset,
+    Reject,
+    open_partitioned,
+    read,
+    read_dataset,
+    write,
+    write_dataset,
+    write_partitioned,
+)
 from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
 from clen_core.model import __all__ as _model_all
-from clen_core.plugins import hookimpl, hookspec
-from clen_core.records import Reject
+from clen_core.model.compliance import Decision, LimitType, decide
+
+# Imported for its effect too: the plugin manager fills the registries' loader slot.
+from clen_core.plugins import list_plugins
 from clen_core.rules import Finding, Report, Rule, Severity, validate
 from clen_core.schema import (
     arrow_schema,
@@ -46,6 +63,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "json_schema",
+    "list_plugins",
     "open_partitioned",
     "read",
     "read_dataset",

@@ -289,7 +289,7 @@ def formats_page() -> str:
     """The formats page: what all formats share, then each built-in plugin's own docstring."""
     import importlib
 
-    from clen_core import io
+    from clen_core.io import readwrite as io
 
     lines = [
         _HEADER + "# Formats\n",

@@ -26,8 +26,8 @@ import typer
 import clen_core
 from clen_core import limits
 from clen_core.errors import ClenError
-from clen_core.formats import describe, formats, get_format
 from clen_core.io import atomic_file, read, read_dataset, write_dataset
+from clen_core.io.formats import describe, formats, get_format
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
 from clen_core.rules import Report, Severity, fields_read, get_rule, rules, validate
@@ -485,7 +485,11 @@ def convert_cmd(
     --partition-by, --max-rows-per-file or --append, DST is a Parquet dataset
     folder (see docs/pipelines.md), written atomically.
     """
-    from clen_core.datasets import DEFAULT_MAX_ROWS_PER_FILE, open_partitioned, write_partitioned
+    from clen_core.io.partitioned import (
+        DEFAULT_MAX_ROWS_PER_FILE,
+        open_partitioned,
+        write_partitioned,
+    )
 
     dataset = partition_by is not None or max_rows_per_file is not None or append
     with _errors():
@@ -502,7 +506,7 @@ def convert_cmd(
         fmt = (
             get_format("parquet")
             if dataset
-            else target_format or clen_core.formats.format_for_path(dst)
+            else target_format or clen_core.io.formats.format_for_path(dst)
         )
         if fmt.write is None:
             _fail(f"format {fmt.name!r} cannot write")
@@ -643,7 +647,7 @@ def generate_cmd(
 
     with _errors():
         name = _entity_name(entity)
-        target = get_format(fmt) if fmt else clen_core.formats.format_for_path(out_path)
+        target = get_format(fmt) if fmt else clen_core.io.formats.format_for_path(out_path)
         if target.write is None:
             _fail(f"format {target.name!r} cannot write")
         info = get_entity(name)
@@ -698,10 +702,17 @@ def pt_report_cmd(
     JSON. Exit 2 for an unknown study, a bad file, or a round that cannot be
     scored (e.g. degenerate results and no σ_pt given).
     """
-    from clen_core.pt_report import report_from_files
+    from clen_core.data import reference_dataset
+    from clen_core.proficiency.report import report_from_files
 
     with _errors():
-        evaluation = report_from_files(results, study, out_path, format=fmt.value, studies=studies)
+        evaluation = report_from_files(
+            results,
+            study,
+            out_path,
+            format=fmt.value,
+            studies=studies if studies is not None else reference_dataset(),
+        )
     summary = evaluation.summary
     if as_json:
         _print_json(summary.to_dict() | {"out": str(out_path), "format": fmt.value})
@@ -718,10 +729,10 @@ def _defer_pandas() -> None:
     """pyarrow imports pandas (0.3 s) at its first array: not in a command that never uses it.
 
     Only when every plugin loaded is clen_core's own: another package's plugin
-    may hand pandas values to pyarrow (see clen_core._lazy_pandas).
+    may hand pandas values to pyarrow (see clen_core_launch.lazy_pandas).
     """
-    from clen_core._lazy_pandas import defer
     from clen_core_launch import own_distribution
+    from clen_core_launch.lazy_pandas import defer
 
     if all(own_distribution(p.distribution) for p in list_plugins() if p.status == "loaded"):
         defer()

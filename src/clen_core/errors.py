@@ -1,21 +1,51 @@
-"""The exception types clen_core raises on bad input.
+"""Every exception clen_core raises on purpose, in one tree under :class:`ClenError`.
 
-Every error that bad data can cause is one of these (all derive from
-:class:`ClenError`, and the value errors also from :class:`ValueError`), so a
-caller can catch one type and never see a bare traceback from deep inside.
+A caller catches :class:`ClenError` and sees every error that bad input,
+a bad file, a bad argument or a failing plugin can cause; anything else
+escaping clen_core is a bug. The errors about values also derive from
+:class:`ValueError`, the failed look-ups from :class:`LookupError`, as
+Python's own would. ``clen`` turns a :class:`ClenError` into one line and exit
+code 2 and lets any other exception be reported as an internal error.
+
+This module imports nothing of clen_core: every floor may raise these.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-__all__ = ["ClenError", "CodeError", "FieldError", "InvalidObjectError"]
+if TYPE_CHECKING:
+    from clen_core.io.records import Reject
+    from clen_core.model.dataset import Dataset
+
+__all__ = [
+    "ArgumentError",
+    "ClenError",
+    "CodeError",
+    "DuplicateKeyError",
+    "FieldError",
+    "FormatError",
+    "InvalidObjectError",
+    "PluginError",
+    "RejectedRowsError",
+    "StatisticsError",
+    "UnknownCodeSystemError",
+    "UnknownEntityError",
+    "UnknownFormatError",
+    "UnknownNameError",
+    "UnknownRuleError",
+    "UnknownStudyError",
+]
 
 
 class ClenError(Exception):
     """Base class of every error clen_core raises on purpose."""
+
+
+# --------------------------------------------------------------------------- values
 
 
 class CodeError(ClenError, ValueError):
@@ -35,7 +65,9 @@ class CodeError(ClenError, ValueError):
 
 @attrs.frozen
 class FieldError:
-    """One bad field of one object: which field, the value given and why it is refused."""
+    """One bad field of one object: which field, the value given and why it is refused.
+
+    Not an exception: the items of :attr:`InvalidObjectError.errors`."""
 
     field: str
     """Name of the field."""
@@ -72,3 +104,100 @@ class InvalidObjectError(ClenError, ValueError):
     def fields(self) -> tuple[str, ...]:
         """Names of the bad fields, in declaration order."""
         return tuple(e.field for e in self.errors)
+
+
+class DuplicateKeyError(ClenError, ValueError):
+    """A record with the same key is already in the dataset."""
+
+
+class ArgumentError(ClenError, ValueError):
+    """An argument or setting is outside what the function accepts (the message says what is
+    expected): a row count below 1, an unknown report format, an empty write without entity."""
+
+
+class StatisticsError(ClenError, ValueError):
+    """The data cannot give the statistic or score asked for: no value, a missing or
+    non-finite one, σ ≤ 0, a round whose robust statistics do not exist."""
+
+
+# --------------------------------------------------------------------------- files
+
+
+class FormatError(ClenError, ValueError):
+    """A file cannot be read as the format says (names the file, and row and field if known)."""
+
+    def __init__(
+        self, path: str, message: str, *, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.path = path
+        """The file."""
+        self.row = row
+        """1-based row, when the problem is at one."""
+        self.field = field
+        """Field or column, when the problem is about one."""
+        where = path + (f", row {row}" if row is not None else "")
+        where += f", field {field}" if field is not None else ""
+        super().__init__(f"{where}: {message}")
+
+
+class RejectedRowsError(ClenError, ValueError):
+    """Rows did not fit the entity: every one is listed (up to a cap) with file, row and field."""
+
+    def __init__(
+        self, rejects: list[Reject], *, read: int, rejected: int, dataset: Dataset | None = None
+    ) -> None:
+        self.rejects = rejects
+        """The rejects kept (one per bad field), in file order."""
+        self.read = read
+        """Rows read."""
+        self.rejected = rejected
+        """Rows rejected."""
+        self.dataset = dataset
+        """For :func:`~clen_core.read_dataset`: the dataset of the accepted rows."""
+        shown = "\n".join(f"  - {r}" for r in rejects[:10])
+        more = f"\n  ... and more ({len(rejects) - 10} kept)" if len(rejects) > 10 else ""
+        super().__init__(
+            f"{rejected} of {read} row(s) rejected "
+            f"(on_reject='collect' keeps the good rows without raising):\n{shown}{more}"
+        )
+
+
+# --------------------------------------------------------------------------- look-ups
+
+
+class UnknownNameError(ClenError, LookupError):
+    """Nothing is registered or known under that name (the message lists what is)."""
+
+
+class UnknownEntityError(UnknownNameError):
+    """No entity is registered under that name."""
+
+
+class UnknownFormatError(UnknownNameError):
+    """No registered format has that name or fits that path."""
+
+
+class UnknownRuleError(UnknownNameError):
+    """No rule is registered with that ID."""
+
+
+class UnknownCodeSystemError(UnknownNameError):
+    """No code system has the requested name; the message lists the known names."""
+
+    def __init__(self, name: object, known: Iterable[str]) -> None:
+        self.name = name
+        """The name asked for, as given."""
+        self.known: tuple[str, ...] = tuple(sorted(known))
+        """Names of the known code systems."""
+        super().__init__(f"unknown code system {name!r}; known: {', '.join(self.known)}")
+
+
+class UnknownStudyError(UnknownNameError):
+    """No proficiency-test study with that identifier where it was looked for."""
+
+
+# --------------------------------------------------------------------------- plugins
+
+
+class PluginError(ClenError, RuntimeError):
+    """A plugin failed to load or register while ``CLEN_STRICT_PLUGINS=1``."""

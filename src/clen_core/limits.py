@@ -20,7 +20,7 @@ background threads):
 
 A value beyond a limit is never cut or dropped silently: the row is
 rejected, naming file, row and field, or the file is refused with a
-:class:`~clen_core.formats.FormatError` naming file and row (see
+:class:`~clen_core.io.formats.FormatError` naming file and row (see
 ``docs/security.md`` for what each limit does in each format).
 """
 
@@ -35,6 +35,8 @@ from typing import Any
 
 import attrs
 
+from clen_core.errors import ArgumentError
+
 __all__ = ["ENV_PREFIX", "Limits", "current", "json_too_deep", "override", "set_limits"]
 
 ENV_PREFIX = "CLEN_"
@@ -43,7 +45,7 @@ ENV_PREFIX = "CLEN_"
 
 def _positive(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value < 1:
-        raise ValueError(f"limit {attribute.name} must be a whole number ≥ 1, not {value!r}")
+        raise ArgumentError(f"limit {attribute.name} must be a whole number ≥ 1, not {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +76,7 @@ def _from_env(environ: dict[str, str] | os._Environ[str]) -> Limits:
         try:
             changes[a.name] = int(text.strip().replace("_", ""))
         except ValueError:
-            raise ValueError(
+            raise ArgumentError(
                 f"{ENV_PREFIX}{a.name.upper()}={text!r}: expected a whole number"
             ) from None
     return Limits(**changes)

@@ -1,45 +1,47 @@
-"""Plugins: the hook specifications, the plugin manager, and loading with guards.
+"""The plugin manager: finds plugins, loads them with guards, and fills the registries.
 
 Plugins are found through the ``clen_core`` entry-point group (the built-in
-CSV, JSON and Parquet formats too) and loaded once, on first need. Each
-entry point loads and registers inside its own guard: a plugin that fails to
-import or whose registration hook raises is reported by :func:`list_plugins`
-and skipped, and nothing it registered in that hook stays. Environment:
+CSV, JSON, listing and Parquet formats too) and loaded once, on first need: a
+registry's look-up calls :func:`clen_core.registry.ensure_loaded`, whose loader
+this module installs when it is imported (``clen_core/__init__`` imports it).
+So the floors below never import this one; this one knows them all.
+
+Each entry point loads and registers inside its own guard: a plugin that
+fails to import or whose registration hook raises is reported by
+:func:`list_plugins` and skipped, and nothing it registered in that hook
+stays. Environment:
 
 - ``CLEN_STRICT_PLUGINS=1`` makes any failure fatal (:class:`PluginError`);
 - ``CLEN_DISABLE_PLUGINS=a,b`` does not load the entry points named ``a``, ``b``.
 
-Hooks run once at start-up, never per record. Registration hooks get a
-``register`` callback (as in the ``llm`` project)::
-
-    from clen_core import hookimpl
-    from clen_core.formats import Format
-
-    @hookimpl
-    def clen_register_formats(register):
-        register(Format(name="tsv", extensions=(".tsv",), description="...", read=..., write=...))
+The hooks themselves are specified in :mod:`clen_core.hookspecs`; what a
+plugin author imports is in :mod:`clen_core.plugin_api`.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
+import sys
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import pluggy
 
-from clen_core.errors import ClenError
-
-if TYPE_CHECKING:
-    import cattrs
+from clen_core import registry
+from clen_core.errors import PluginError
+from clen_core.hookspecs import HOOK_NAMES, PROJECT, HookSpecs, hookimpl, hookspec
+from clen_core.io.formats import FORMAT_REGISTRY, register_format, set_detector
+from clen_core.model.entity import ENTITY_REGISTRY, get_entity, register_entity
+from clen_core.rules.registry import RULE_REGISTRY, register_rule
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "HOOK_NAMES",
     "PluginError",
     "PluginInfo",
+    "detect_format",
     "ensure_loaded",
     "get_plugin_manager",
     "hookimpl",
@@ -53,44 +55,13 @@ __all__ = [
 ENTRY_POINT_GROUP = "clen_core"
 """Entry-point group plugins declare themselves in."""
 
-hookspec = pluggy.HookspecMarker("clen_core")
-"""Marks a hook specification (clen_core's own)."""
-hookimpl = pluggy.HookimplMarker("clen_core")
-"""Marks a plugin's hook implementation."""
-
-
-class PluginError(ClenError, RuntimeError):
-    """A plugin failed to load or register while ``CLEN_STRICT_PLUGINS=1``."""
-
-
-class HookSpecs:
-    """The hooks a plugin may implement (all prefixed ``clen_``)."""
-
-    @hookspec
-    def clen_register_formats(self, register: Callable[[Any], None]) -> None:
-        """Register file formats: call ``register(Format(...))`` for each."""
-
-    @hookspec
-    def clen_register_rules(self, register: Callable[[Any], None]) -> None:
-        """Register validation rules: call ``register(rule)`` for each :class:`~clen_core.Rule`."""
-
-    @hookspec
-    def clen_register_entities(self, register: Callable[[type], None]) -> None:
-        """Register entities: call ``register(cls)`` for each class made with ``@entity``."""
-
-    @hookspec
-    def clen_configure_converter(self, converter: cattrs.Converter) -> None:
-        """Add cattrs hooks to the converter of the JSON form (e.g. for a plugin's own types)."""
-
-    @hookspec(firstresult=True)
-    def clen_detect_format(self, path: str, head: bytes) -> str | None:
-        """Name the format of a file whose extension says nothing, from its first bytes; or None."""
-
-
-HOOK_NAMES = tuple(sorted(n for n in vars(HookSpecs) if n.startswith("clen_")))
-"""Names of every hook."""
-
 _REGISTRATION_HOOKS = ("clen_register_entities", "clen_register_formats", "clen_register_rules")
+
+_REGISTRIES: dict[str, registry.Registry[Any]] = {
+    "entity": ENTITY_REGISTRY,
+    "format": FORMAT_REGISTRY,
+    "rule": RULE_REGISTRY,
+}
 
 
 @attrs.frozen
@@ -118,6 +89,10 @@ class PluginInfo:
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
 _infos: dict[str, PluginInfo] = {}
+_owned: dict[str, list[tuple[str, str]]] = {}
+"""What each plugin registered: (registry, key) pairs, so it can be undone."""
+_configuring: set[str] = set()
+"""Plugins whose ``clen_configure_converter`` was handed to the converter."""
 
 
 def _strict() -> bool:
@@ -142,24 +117,12 @@ def _fail(name: str, ep: importlib.metadata.EntryPoint | None, exc: BaseExceptio
         raise PluginError(f"plugin {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _registries() -> dict[str, dict[str, Any]]:
-    from clen_core.formats import _REGISTRY as formats
-    from clen_core.model.entity import _REGISTRY as entities
-    from clen_core.rules.registry import _REGISTRY as rules
-
-    return {"entity": entities, "format": formats, "rule": rules}
-
-
-_owned: dict[str, list[tuple[str, str]]] = {}
-"""What each plugin registered: (registry, key) pairs, so it can be undone."""
+def _hooks_of(plugin: object) -> tuple[str, ...]:
+    return tuple(sorted(h for h in HOOK_NAMES if getattr(plugin, h, None) is not None))
 
 
 def _register_one(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
     """Run one plugin's registration hooks; on failure undo what it registered."""
-    from clen_core.formats import register_format
-    from clen_core.model.entity import get_entity, register_entity
-    from clen_core.rules.registry import register_rule
-
     owned = _owned.setdefault(name, [])
 
     def add_entity(cls: type) -> None:
@@ -189,12 +152,26 @@ def _register_one(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
         _forget(name)
         pm.unregister(plugin)
         raise
+    configure = getattr(plugin, "clen_configure_converter", None)
+    if configure is not None:
+        # Imported here: the converter loads cattrs, which most commands never need.
+        from clen_core.schema.converter import add_configurer
+
+        def hand(converter: Any) -> None:
+            configure(converter=converter)
+
+        add_configurer(name, hand)
+        _configuring.add(name)
 
 
 def _forget(name: str) -> None:
-    registries = _registries()
-    for registry, key in _owned.pop(name, []):
-        registries[registry].pop(key, None)
+    for kind, key in _owned.pop(name, []):
+        _REGISTRIES[kind].remove(key)
+    if name in _configuring:
+        _configuring.discard(name)
+        from clen_core.schema.converter import remove_configurer
+
+        remove_configurer(name)
 
 
 def _load(pm: pluggy.PluginManager) -> None:
@@ -213,9 +190,12 @@ def _load(pm: pluggy.PluginManager) -> None:
         except Exception as exc:
             _fail(ep.name, ep, exc)
             continue
-        hooks = tuple(sorted(h for h in HOOK_NAMES if getattr(plugin, h, None) is not None))
         _infos[ep.name] = PluginInfo(
-            ep.name, getattr(dist, "name", None), getattr(dist, "version", None), hooks, "loaded"
+            ep.name,
+            getattr(dist, "name", None),
+            getattr(dist, "version", None),
+            _hooks_of(plugin),
+            "loaded",
         )
 
 
@@ -224,7 +204,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     global _pm
     with _lock:
         if _pm is None:
-            pm = pluggy.PluginManager("clen_core")
+            pm = pluggy.PluginManager(PROJECT)
             pm.add_hookspecs(HookSpecs)
             _pm = pm  # set first: registration hooks may look things up
             try:
@@ -251,14 +231,7 @@ def register_plugin(plugin: object, name: str) -> None:
         except Exception as exc:
             _fail(name, None, exc)
             return
-        hooks = tuple(sorted(h for h in HOOK_NAMES if getattr(plugin, h, None) is not None))
-        _infos[name] = PluginInfo(name, None, None, hooks, "loaded")
-    from clen_core.converter import get_converter
-
-    configure = getattr(plugin, "clen_configure_converter", None)
-    if configure is not None and get_converter.cache_info().currsize:
-        # The shared converter exists already: let the newcomer add its hooks to it.
-        configure(converter=get_converter())
+        _infos[name] = PluginInfo(name, None, None, _hooks_of(plugin), "loaded")
 
 
 def unregister_plugin(name: str) -> None:
@@ -270,9 +243,6 @@ def unregister_plugin(name: str) -> None:
         plugin = pm.get_plugin(name)
         if plugin is not None:
             pm.unregister(plugin)
-    from clen_core.converter import get_converter
-
-    get_converter.cache_clear()
 
 
 def list_plugins() -> list[PluginInfo]:
@@ -287,21 +257,20 @@ def detect_format(path: str, head: bytes) -> str | None:
     return result
 
 
-def configure_converter(converter: cattrs.Converter) -> cattrs.Converter:
-    """Let every plugin add its hooks to ``converter``."""
-    get_plugin_manager().hook.clen_configure_converter(converter=converter)
-    return converter
-
-
 def reload_plugins() -> None:
     """Forget the loaded plugins and what they registered, and load them again (for tests)."""
     global _pm
     with _lock:
-        for name in list(_owned):
+        for name in list(_owned) + list(_configuring):
             _forget(name)
         _infos.clear()
         _pm = None
-    from clen_core.converter import get_converter
-
-    get_converter.cache_clear()
+    converter = sys.modules.get("clen_core.schema.converter")
+    if converter is not None:
+        converter.get_converter.cache_clear()
     get_plugin_manager()
+
+
+# The floors below call these through the slots they leave for the manager.
+registry.set_loader(ensure_loaded)
+set_detector(detect_format)

@@ -89,9 +89,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.codes import country, get_code_system, hs
-from clen_core.compliance import LimitType
 from clen_core.data import ACTIONS, MEMBER_STATES
-from clen_core.errors import ClenError
+from clen_core.errors import ArgumentError, ClenError
 from clen_core.model import (
     ActivityKind,
     LabKind,
@@ -101,6 +100,7 @@ from clen_core.model import (
     ObjectiveLevel,
     PTPurpose,
 )
+from clen_core.model.compliance import LimitType
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape, Spec
 from clen_core.schema.arrow import arrow_schema, arrow_type
@@ -1097,11 +1097,11 @@ def _info(entity: str | type | EntityInfo) -> EntityInfo:
 
 def _check(n: int, error_rate: float, batch_rows: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a whole number ≥ 0, got {n!r}")
+        raise ArgumentError(f"n must be a whole number ≥ 0, got {n!r}")
     if not isinstance(error_rate, int | float) or not 0.0 <= error_rate <= 1.0:
-        raise ValueError(f"error_rate must be between 0 and 1, got {error_rate!r}")
+        raise ArgumentError(f"error_rate must be between 0 and 1, got {error_rate!r}")
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
-        raise ValueError(f"batch_rows must be a whole number ≥ 1, got {batch_rows!r}")
+        raise ArgumentError(f"batch_rows must be a whole number ≥ 1, got {batch_rows!r}")
 
 
 def _batches(n: int, batch_rows: int) -> Iterator[tuple[int, int]]:
@@ -1187,7 +1187,7 @@ def _check_breakable(
     info: EntityInfo, cycle: list[tuple[str, str]], n: int, error_rate: float, batch_rows: int
 ) -> None:
     if not cycle and _needs_errors(n, error_rate, batch_rows):
-        raise ValueError(f"{info.name} declares no invariant that a row could break")
+        raise ArgumentError(f"{info.name} declares no invariant that a row could break")
 
 
 def _generate(gen: _Gen, n: int, error_rate: float, batch_rows: int) -> Iterator[pa.RecordBatch]:

@@ -29,11 +29,11 @@ else:  # imported by tests/test_fuzz.py for its Hypothesis tests
 with _instrumented:
     import clen_core
     from clen_core.codes import CODE_SYSTEMS
-    from clen_core.columnar import check_batch, objects_from_batch
     from clen_core.errors import ClenError
-    from clen_core.formats import get_format
+    from clen_core.io.columnar import check_batch, objects_from_batch
+    from clen_core.io.formats import get_format
+    from clen_core.io.records import Decoder, RowProblem
     from clen_core.model import get_entity
-    from clen_core.records import Decoder, RowProblem
 
 FORMATS = ("csv", "json", "jsonl", "parquet", "listing")
 ENTITIES = ("activity", "laboratory", "programme", "analysis_result")

@@ -53,8 +53,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core import Format, FormatError, hookimpl
+from clen_core.io.records import RawRecord, RowProblem, json_rows
 from clen_core.model import EntityInfo
-from clen_core.records import RawRecord, RowProblem, json_rows
 from clen_core.rules import Context, Rule, rule
 
 __all__ = ["MAX_PARTICIPANTS", "TSV", "clen_register_formats", "clen_register_rules"]

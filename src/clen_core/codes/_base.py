@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from clen_core.errors import ClenError, CodeError
+from clen_core.errors import CodeError, UnknownCodeSystemError
 
 __all__ = [
     "CodeSystem",
@@ -59,20 +59,6 @@ class CodeSystem:
     def matches_canonical(self, value: str) -> bool:
         """True when ``value`` already has the canonical shape (no check digits tested)."""
         return re.fullmatch(self.pattern.strip("^$"), value) is not None
-
-
-class UnknownCodeSystemError(ClenError, LookupError):
-    """No code system has the requested name; the message lists the known names."""
-
-    def __init__(self, name: object, known: Iterable[str]) -> None:
-        self.name = name
-        """The name asked for, as given."""
-        self.known: tuple[str, ...] = tuple(sorted(known))
-        """Names of the known code systems."""
-        super().__init__(f"unknown code system {name!r}; known: {', '.join(self.known)}")
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 # Hyphen-like characters that turn up when codes are copied from PDFs and word processors.

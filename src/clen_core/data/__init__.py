@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from clen_core.compliance import LimitType
 from clen_core.model import (
     Action,
     ActionPlanItem,
@@ -56,6 +55,7 @@ from clen_core.model import (
     Sample,
     Substance,
 )
+from clen_core.model.compliance import LimitType
 
 __all__ = ["ACTIONS", "MEMBER_STATES", "reference_dataset"]
 
@@ -268,7 +268,7 @@ def _proficiency() -> list[object]:
         PTResult(study_id=study.study_id, lab_id=lab, value=v, uncertainty=0.05)
         for lab, v in zip(labs, values, strict=True)
     ]
-    from clen_core.proficiency import evaluate
+    from clen_core.proficiency.evaluation import evaluate
 
     return [study, *results, *evaluate(study, results).scores]
 

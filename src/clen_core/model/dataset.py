@@ -6,16 +6,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from clen_core.errors import ClenError
+from clen_core.errors import DuplicateKeyError
 from clen_core.model.entity import EntityInfo, get_entity
 
 __all__ = ["Dataset", "DuplicateKeyError"]
 
 E = TypeVar("E")
-
-
-class DuplicateKeyError(ClenError, ValueError):
-    """A record with the same key is already in the dataset."""
 
 
 class Dataset:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, TypeVar, dataclass_transform
 
 import attrs
 
-from clen_core.errors import ClenError, FieldError, InvalidObjectError
+from clen_core.errors import FieldError, InvalidObjectError, UnknownEntityError
 from clen_core.model.fields import (
     FieldInfo,
     ListShape,
@@ -27,6 +26,7 @@ from clen_core.model.fields import (
     field,
     shape_of,
 )
+from clen_core.registry import Registry
 
 __all__ = [
     "Entity",
@@ -174,45 +174,31 @@ class EntityInfo:
         return errors
 
 
-class UnknownEntityError(ClenError, LookupError):
-    """No entity is registered under that name."""
-
-
-_REGISTRY: dict[str, EntityInfo] = {}
-ENTITIES = MappingProxyType(_REGISTRY)
+ENTITY_REGISTRY: Registry[EntityInfo] = Registry(
+    "entity",
+    unknown=UnknownEntityError,
+    same=lambda a, b: a.cls is b.cls,
+    owner=lambda info: info.cls,
+)
+"""The registered entities by name: clen_core's own (at class creation) and plugins'."""
+ENTITIES = ENTITY_REGISTRY.view
 """Read-only view of the registered entities by name."""
 
 
 def register_entity(info: EntityInfo) -> None:
     """Add an entity to the registry (plugins call this through their hook)."""
-    existing = _REGISTRY.get(info.name)
-    if existing is not None and existing.cls is not info.cls:
-        raise ClenError(f"entity {info.name!r} is already registered by {existing.cls!r}")
-    _REGISTRY[info.name] = info
-
-
-def _load_plugins() -> None:
-    from clen_core.plugins import ensure_loaded
-
-    ensure_loaded()
+    ENTITY_REGISTRY.add(info.name, info)
 
 
 def entities() -> tuple[EntityInfo, ...]:
     """Every registered entity (plugins' too), in registration order."""
-    _load_plugins()
-    return tuple(_REGISTRY.values())
+    return ENTITY_REGISTRY.values()
 
 
 def get_entity(name: str | type | object) -> EntityInfo:
     """The entity called ``name``, or of a class or object."""
     if isinstance(name, str):
-        if name not in _REGISTRY:
-            _load_plugins()  # a plugin may provide it
-        try:
-            return _REGISTRY[name]
-        except KeyError:
-            known = ", ".join(sorted(_REGISTRY))
-            raise UnknownEntityError(f"unknown entity {name!r}; known: {known}") from None
+        return ENTITY_REGISTRY.get(name)
     info = getattr(name, "__clen_entity__", None)
     if not isinstance(info, EntityInfo):
         raise UnknownEntityError(f"{name!r} is not a clen_core entity")

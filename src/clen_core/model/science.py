@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 
-from clen_core.compliance import Decision, LimitType, decide
+from clen_core.model.compliance import Decision, LimitType, decide
 from clen_core.model.entity import Together, entity
 from clen_core.model.fields import field
 

@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core.errors import ArgumentError
 from clen_core.model.dataset import Dataset
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.rules.registry import Rule, get_rule, rules
@@ -181,7 +182,7 @@ def _as_tables(data: Data) -> dict[str, pa.Table]:
     if isinstance(data, pa.Table):
         name = (data.schema.metadata or {}).get(b"clen_core.entity")
         if name is None:
-            raise ValueError(
+            raise ArgumentError(
                 "a bare Arrow table needs clen_core.entity metadata; pass {entity: table}"
             )
         return {name.decode(): data}
@@ -264,7 +265,7 @@ class Validation:
     def finish(self) -> Report:
         """The report on every row added (at least one part, empty or not, is needed)."""
         if not self._parts:
-            raise ValueError("nothing to validate: add a table first, even an empty one")
+            raise ArgumentError("nothing to validate: add a table first, even an empty one")
         table = pa.concat_tables(self._parts) if len(self._parts) > 1 else self._parts[0]
         self._parts = []
         report = self._report

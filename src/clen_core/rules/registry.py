@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
-from clen_core.errors import ClenError
+from clen_core.errors import UnknownRuleError
+from clen_core.registry import Registry
 from clen_core.rules.report import Severity
 
 if TYPE_CHECKING:
@@ -79,30 +79,25 @@ class Rule:
             raise ValueError(f"rule {self.id} needs a one-line description")
 
 
-class UnknownRuleError(ClenError, LookupError):
-    """No rule is registered with that ID."""
-
-
-_REGISTRY: dict[str, Rule] = {}
-RULES = MappingProxyType(_REGISTRY)
+RULE_REGISTRY: Registry[Rule] = Registry(
+    "rule",
+    unknown=UnknownRuleError,
+    same=lambda a, b: a.check is b.check,
+    owner=lambda r: r.origin,
+)
+"""The registered rules by ID: the built-in ones and plugins'."""
+RULES = RULE_REGISTRY.view
 """Read-only view of the registered rules by ID."""
 
 
 def register_rule(r: Rule) -> Rule:
     """Add a rule to the registry; an ID already taken by another rule is an error."""
-    existing = _REGISTRY.get(r.id)
-    if existing is not None and existing.check is not r.check:
-        raise ClenError(f"rule ID {r.id} is already registered by {existing.origin}")
-    _REGISTRY[r.id] = r
-    return r
+    return RULE_REGISTRY.add(r.id, r)
 
 
 def rules(entity: str | None = None) -> tuple[Rule, ...]:
     """Registered rules (plugins' too) sorted by ID; with ``entity``, those that report on it."""
-    from clen_core.plugins import ensure_loaded
-
-    ensure_loaded()
-    out = sorted(_REGISTRY.values(), key=lambda r: r.id)
+    out = sorted(RULE_REGISTRY.values(), key=lambda r: r.id)
     if entity is not None:
         out = [r for r in out if r.entity in (None, entity)]
     return tuple(out)
@@ -126,14 +121,7 @@ def fields_read(entity: str | type | EntityInfo) -> frozenset[str] | None:
 
 def get_rule(rule_id: str) -> Rule:
     """The rule with that ID."""
-    if rule_id not in _REGISTRY:
-        from clen_core.plugins import ensure_loaded
-
-        ensure_loaded()
-    try:
-        return _REGISTRY[rule_id]
-    except KeyError:
-        raise UnknownRuleError(f"unknown rule {rule_id!r}") from None
+    return RULE_REGISTRY.get(rule_id)
 
 
 def rule(

@@ -13,7 +13,7 @@ import attrs
 from clen_core import limits
 
 if TYPE_CHECKING:
-    from clen_core.records import Reject
+    from clen_core.io.records import Reject
 
 __all__ = ["READ_RULE", "Finding", "Report", "Severity"]
 

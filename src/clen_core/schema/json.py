@@ -24,7 +24,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def _converter() -> cattrs.Converter:
     # Imported at first use: cattrs is 10-15 ms of a start that many commands never need.
-    from clen_core.converter import get_converter
+    from clen_core.schema.converter import get_converter
 
     return get_converter()
 

@@ -1,5 +1,9 @@
 """The one cattrs converter: entity objects to and from JSON-ready Python values.
 
+Plugins add their hooks through ``clen_configure_converter``; the plugin manager
+pushes each plugin's hook here (:func:`add_configurer`), so this module, like
+the rest of the schema floor, never calls up to the plugins.
+
 Dates travel as ISO 8601 text, decimals as exact text (``"950000000.00"``),
 enums as their values, lists as lists and mappings as objects. Scalars are
 passed through untouched on the way in, so that the entity's own checks (not
@@ -12,13 +16,20 @@ import datetime as dt
 import enum
 import functools
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import cattrs
 
-__all__ = ["get_converter", "make_converter"]
+from clen_core.registry import ensure_loaded
+
+__all__ = ["add_configurer", "get_converter", "make_converter", "remove_configurer"]
+
+Configurer = Callable[[cattrs.Converter], None]
+"""Adds hooks to a converter (a plugin's ``clen_configure_converter``)."""
+_configurers: dict[str, Configurer] = {}
+"""By the name of the plugin that gave them, in registration order."""
 
 
 def _structure_date(value: Any, _: type) -> Any:
@@ -103,6 +114,22 @@ def make_converter() -> cattrs.Converter:
 @functools.cache
 def get_converter() -> cattrs.Converter:
     """The shared converter, configured by the plugins' ``clen_configure_converter`` hooks."""
-    from clen_core.plugins import configure_converter
+    ensure_loaded()
+    conv = make_converter()
+    for configure in list(_configurers.values()):
+        configure(conv)
+    return conv
 
-    return configure_converter(make_converter())
+
+def add_configurer(name: str, configure: Configurer) -> None:
+    """Let ``configure`` (from the plugin ``name``) add its hooks to the shared converter,
+    now if it exists already, else when it is made."""
+    _configurers[name] = configure
+    if get_converter.cache_info().currsize:
+        configure(get_converter())
+
+
+def remove_configurer(name: str) -> None:
+    """Forget the hooks of the plugin ``name``: the next converter is made without them."""
+    if _configurers.pop(name, None) is not None:
+        get_converter.cache_clear()

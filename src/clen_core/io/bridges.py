@@ -1,6 +1,6 @@
 """The batch validator inside Spark, Dask and any engine that moves Arrow batches.
 
-:func:`clen_core.columnar.validate_batches` is a plain function of Arrow
+:func:`clen_core.io.columnar.validate_batches` is a plain function of Arrow
 batches; this module wraps it for the engines' own hooks:
 
 - :class:`ArrowValidator` — a picklable callable ``Iterator[RecordBatch] ->
@@ -25,7 +25,7 @@ numbers with gaps); :func:`conform` casts each column to the field's type
 when that is lossless, so the checks, and their verdicts, are those of the
 local path. The valid rows come out in the entity's types with enums as
 plain strings (engines do not take dictionary columns) plus ``_row``; the
-rejects in :data:`~clen_core.columnar.REJECTS_SCHEMA`.
+rejects in :data:`~clen_core.io.columnar.REJECTS_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clen_core.columnar import REJECTS_SCHEMA, validate_batches
+from clen_core.io.columnar import REJECTS_SCHEMA, validate_batches
 from clen_core.model.entity import get_entity
 from clen_core.schema.arrow import arrow_schema
 
@@ -74,7 +74,7 @@ def output_schema(entity: str | type, output: Output = "valid") -> pa.Schema:
 
     For ``"valid"``: the entity's fields (enums as plain strings, all nullable,
     as engines declare them) and ``_row``; for ``"rejects"``:
-    :data:`~clen_core.columnar.REJECTS_SCHEMA`.
+    :data:`~clen_core.io.columnar.REJECTS_SCHEMA`.
     """
     if output == "rejects":
         return REJECTS_SCHEMA

@@ -5,7 +5,7 @@
   folder that is renamed into place only when complete: an interrupted or
   failing write leaves the previous target untouched and no temporary file.
 - :func:`read` reads a file back as an iterator of objects, streaming. Rows
-  that do not fit the entity become :class:`~clen_core.records.Reject`\\ s
+  that do not fit the entity become :class:`~clen_core.io.records.Reject`\\ s
   naming file, row and field; good rows are kept; the counts of rows read,
   accepted and rejected always add up. By default the rejects are raised
   together (:class:`RejectedRowsError`) once every good row has been
@@ -20,9 +20,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
-import tempfile
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -32,12 +29,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core import limits
-from clen_core._pipeline import ahead, behind
-from clen_core.errors import ClenError, InvalidObjectError
-from clen_core.formats import Format, FormatError, format_for_path, get_format
+from clen_core.errors import ArgumentError, ClenError, InvalidObjectError, RejectedRowsError
+from clen_core.io.atomic import atomic_file
+from clen_core.io.formats import Format, FormatError, format_for_path, get_format
+from clen_core.io.records import Decoder, RawBatch, RawRecord, Reject, RowProblem
+from clen_core.io.stages import ahead, behind
 from clen_core.model.dataset import Dataset, DuplicateKeyError
 from clen_core.model.entity import EntityInfo, get_entity
-from clen_core.records import Decoder, RawBatch, RawRecord, Reject, RowProblem
 from clen_core.schema.arrow import to_arrow
 
 __all__ = [
@@ -46,7 +44,6 @@ __all__ = [
     "Reader",
     "RejectedRowsError",
     "WriteResult",
-    "atomic_file",
     "read",
     "read_dataset",
     "write",
@@ -67,103 +64,6 @@ _HEAD_BYTES = 4096
 
 OnReject = Literal["error", "collect", "fail"] | Callable[[Reject], None]
 Engine = Literal["columnar", "object"]
-
-
-class RejectedRowsError(ClenError, ValueError):
-    """Rows did not fit the entity: every one is listed (up to a cap) with file, row and field."""
-
-    def __init__(
-        self, rejects: list[Reject], *, read: int, rejected: int, dataset: Dataset | None = None
-    ) -> None:
-        self.rejects = rejects
-        """The rejects kept (one per bad field), in file order."""
-        self.read = read
-        """Rows read."""
-        self.rejected = rejected
-        """Rows rejected."""
-        self.dataset = dataset
-        """For :func:`read_dataset`: the dataset of the accepted rows."""
-        shown = "\n".join(f"  - {r}" for r in rejects[:10])
-        more = f"\n  ... and more ({len(rejects) - 10} kept)" if len(rejects) > 10 else ""
-        super().__init__(
-            f"{rejected} of {read} row(s) rejected "
-            f"(on_reject='collect' keeps the good rows without raising):\n{shown}{more}"
-        )
-
-
-# --------------------------------------------------------------------------- atomic files
-
-
-@contextlib.contextmanager
-def atomic_file(path: str | Path) -> Iterator[IO[bytes]]:
-    """A binary file that replaces ``path`` only if the ``with`` block completes.
-
-    The data goes to a hidden temporary file in the same folder (so the final
-    rename is atomic); on any exception it is removed and ``path`` is untouched.
-    The temporary file's name holds the writer's process ID
-    (``.NAME.PID.RANDOM.clen-tmp``): a process killed outright (SIGKILL, power
-    loss) leaves it behind, and the next write of the same target removes those
-    of its temporary files whose process is gone (or that are a day old).
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(target)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=_TMP_SUFFIX
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-_TMP_SUFFIX = ".clen-tmp"
-_STALE_SECONDS = 24 * 3600
-
-
-def _remove_stale_temporaries(target: Path) -> None:
-    """Remove the temporary files of earlier writes of ``target`` whose writer is gone."""
-    prefix = f".{target.name}."
-    try:
-        names = [n for n in os.listdir(target.parent) if n.startswith(prefix)]
-    except OSError:
-        return
-    for name in names:
-        middle = name[len(prefix) :]
-        pid, _, rest = middle.partition(".")
-        if not (name.endswith(_TMP_SUFFIX) and pid.isdigit() and rest.count(".") == 1):
-            continue  # only our own pattern: .NAME.PID.RANDOM.clen-tmp
-        file = target.parent / name
-        with contextlib.suppress(OSError):
-            if _alive(int(pid)) and time.time() - file.lstat().st_mtime < _STALE_SECONDS:
-                continue  # a write in progress (this or another process)
-            if file.is_file() and not file.is_symlink():
-                file.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by another user
-        return True
-    return True
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- writing
@@ -216,7 +116,7 @@ def write(
     if entity is None:
         first = next(it, None)
         if first is None:
-            raise ValueError(f"{path}: nothing to write; give entity= to write an empty file")
+            raise ArgumentError(f"{path}: nothing to write; give entity= to write an empty file")
         info = get_entity(type(first))
         it = itertools.chain([first], it)
     else:
@@ -501,7 +401,7 @@ class Reader:
 
     def _checked(self) -> Generator[tuple[Any, list[tuple[list[Reject], Any]]], None, None]:
         """Each raw batch checked, with its rejected rows (in row order) for the caller."""
-        from clen_core.columnar import check_batch
+        from clen_core.io.columnar import check_batch
 
         read_batches = self.format.read_batches
         assert read_batches is not None
@@ -533,7 +433,7 @@ class Reader:
 
     def _columnar(self) -> Generator[Any, None, None]:
         """Objects built from the checked columns without checking them again."""
-        from clen_core.columnar import objects_from_batch
+        from clen_core.io.columnar import objects_from_batch
 
         for checked, bad in self._checked():
             objs = objects_from_batch(self.entity, checked.valid)

@@ -1,4 +1,4 @@
-"""Proficiency-testing statistics (ISO 13528, ``domain.md`` §6) and the evaluation of a round.
+"""Proficiency-testing statistics (ISO 13528, ``domain.md`` §6).
 
 Robust statistics of the participants' results:
 
@@ -12,9 +12,8 @@ Robust statistics of the participants' results:
 
 Scores of one result x against the assigned value x_pt: :func:`z_score`,
 :func:`z_prime_score`, :func:`zeta_score`, :func:`en_score`; :func:`classify_z`
-and :func:`action_signal` interpret them. :func:`evaluate` does a whole round:
-a :class:`~clen_core.model.proficiency.PTStudy` and its results in, a summary
-and one :class:`~clen_core.model.proficiency.PTScore` per laboratory out.
+and :func:`action_signal` interpret them. :mod:`clen_core.proficiency.evaluation`
+uses them to score a whole round.
 
 The functions take a Python sequence of numbers or a pyarrow ``Array`` /
 ``ChunkedArray`` (converted once to floats). Empty input, a missing or
@@ -32,20 +31,18 @@ from typing import Any, Literal
 
 import attrs
 
-from clen_core.model.proficiency import PTResult, PTScore, PTStudy, ScoreClass
+from clen_core.errors import StatisticsError
+from clen_core.model.proficiency import ScoreClass
 
 __all__ = [
     "MADE_FACTOR",
     "NIQR_FACTOR",
     "AlgorithmA",
-    "PTEvaluation",
-    "PTSummary",
     "ScoreClass",
     "action_signal",
     "algorithm_a",
     "classify_z",
     "en_score",
-    "evaluate",
     "horwitz",
     "made",
     "median",
@@ -84,50 +81,50 @@ def _is_arrow(values: object) -> bool:
 def _floats(values: Values, what: str = "values") -> list[float]:
     """The values as a list of finite floats (one conversion for an Arrow array)."""
     if isinstance(values, str | bytes):
-        raise ValueError(f"{what}: expected numbers, got text")
+        raise StatisticsError(f"{what}: expected numbers, got text")
     if _is_arrow(values):
         nulls = int(getattr(values, "null_count", 0))
         if nulls:
-            raise ValueError(f"{what}: {nulls} missing value(s) (null)")
+            raise StatisticsError(f"{what}: {nulls} missing value(s) (null)")
         items: list[Any] = getattr(values, "to_pylist")()  # noqa: B009 - any Arrow array
     else:
         try:
             items = list(values)
         except TypeError:
-            raise ValueError(f"{what}: expected a sequence of numbers") from None
+            raise StatisticsError(f"{what}: expected a sequence of numbers") from None
     if not items:
-        raise ValueError(f"{what} is empty: at least one value is needed")
+        raise StatisticsError(f"{what} is empty: at least one value is needed")
     out: list[float] = []
     for i, v in enumerate(items):
         if isinstance(v, bool) or not isinstance(v, numbers.Real | Decimal):
-            raise ValueError(f"{what}[{i}]: expected a number, got {type(v).__name__}")
+            raise StatisticsError(f"{what}[{i}]: expected a number, got {type(v).__name__}")
         f = float(v)
         if not math.isfinite(f):
-            raise ValueError(f"{what}[{i}] is not finite: {f}")
+            raise StatisticsError(f"{what}[{i}] is not finite: {f}")
         out.append(f)
     return out
 
 
 def _number(x: float, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real | Decimal):
-        raise ValueError(f"{what}: expected a number, got {type(x).__name__}")
+        raise StatisticsError(f"{what}: expected a number, got {type(x).__name__}")
     f = float(x)
     if not math.isfinite(f):
-        raise ValueError(f"{what} is not finite: {f}")
+        raise StatisticsError(f"{what} is not finite: {f}")
     return f
 
 
 def _positive(x: float, what: str) -> float:
     f = _number(x, what)
     if f <= 0:
-        raise ValueError(f"{what} must be > 0, got {f}")
+        raise StatisticsError(f"{what} must be > 0, got {f}")
     return f
 
 
 def _non_negative(x: float, what: str) -> float:
     f = _number(x, what)
     if f < 0:
-        raise ValueError(f"{what} must be ≥ 0, got {f}")
+        raise StatisticsError(f"{what} must be ≥ 0, got {f}")
     return f
 
 
@@ -256,11 +253,11 @@ def algorithm_a(values: Values, *, tol: float = 1e-10, max_iter: int = 10_000) -
     xs = _floats(values)
     p = len(xs)
     if p < 2:
-        raise ValueError(f"Algorithm A needs at least 2 values, got {p}")
+        raise StatisticsError(f"Algorithm A needs at least 2 values, got {p}")
     if not (isinstance(tol, numbers.Real) and 0 < tol < 1):
-        raise ValueError(f"tol must be between 0 and 1, got {tol}")
+        raise StatisticsError(f"tol must be between 0 and 1, got {tol}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"max_iter must be a whole number ≥ 1, got {max_iter}")
+        raise StatisticsError(f"max_iter must be a whole number ≥ 1, got {max_iter}")
     x = _median_sorted(sorted(xs))
     s = _made(xs)
     initial: Literal["made", "sd"] = "made"
@@ -309,7 +306,7 @@ def u_assigned(scale: float, p: int) -> float:
     """
     s = _non_negative(scale, "scale (s*)")
     if isinstance(p, bool) or not isinstance(p, int) or p < 1:
-        raise ValueError(f"p (number of results) must be a whole number ≥ 1, got {p}")
+        raise StatisticsError(f"p (number of results) must be a whole number ≥ 1, got {p}")
     return 1.25 * s / math.sqrt(p)
 
 
@@ -334,7 +331,7 @@ def horwitz(c: float) -> float:
     """
     c = _positive(c, "mass fraction c")
     if c > 1:
-        raise ValueError(f"mass fraction c must be ≤ 1, got {c}")
+        raise StatisticsError(f"mass fraction c must be ≤ 1, got {c}")
     if c < 1.2e-7:
         return 0.22 * c
     if c <= 0.138:
@@ -369,7 +366,7 @@ def z_prime_score(x: float, x_pt: float, sigma_pt: float, u_x_pt: float) -> floa
 def _ratio_of(d: float, a: float, b: float, names: str) -> float:
     den = math.hypot(a, b)
     if den == 0:
-        raise ValueError(f"{names} are both 0: the score is undefined")
+        raise StatisticsError(f"{names} are both 0: the score is undefined")
     return d / den
 
 
@@ -420,228 +417,3 @@ def action_signal(en: float) -> bool:
     (False, True)
     """
     return abs(_number(en, "En")) >= 1
-
-
-# --------------------------------------------------------------------------- a round
-
-
-AssignedSource = Literal["given", "algorithm_a"]
-USource = Literal["algorithm_a", "given", "assumed_zero"]
-
-
-@attrs.frozen
-class PTSummary:
-    """The statistics of one round: what the scores were computed from."""
-
-    study_id: str
-    """The study."""
-    analyte: str
-    """What was measured."""
-    unit: str
-    """Unit of the values, x_pt, σ_pt and the uncertainties."""
-    p: int
-    """Number of results (laboratories)."""
-    assigned_value: float
-    """Assigned value x_pt."""
-    assigned_value_source: AssignedSource
-    """``given`` (the study's) or ``algorithm_a`` (the consensus x*)."""
-    sigma_pt: float
-    """σ_pt used for z and z′."""
-    sigma_pt_source: AssignedSource
-    """``given`` (the study's) or ``algorithm_a`` (the robust standard deviation s*)."""
-    u_assigned_value: float
-    """Standard uncertainty u(x_pt)."""
-    u_assigned_value_source: USource
-    """``algorithm_a`` (1.25·s*/√p), ``given`` (by the caller) or ``assumed_zero``."""
-    negligible: bool
-    """Whether u(x_pt) < 0.3·σ_pt; when not, z′ is the score to read (ISO 13528)."""
-    coverage_factor: float
-    """k turning standard uncertainties into expanded ones for Eₙ (U = k·u)."""
-    counts: dict[ScoreClass, int]
-    """Laboratories per class of z, every class present."""
-    action_signals: int
-    """Laboratories with |Eₙ| ≥ 1."""
-    robust: AlgorithmA | None
-    """Algorithm A on the results (None with fewer than 2 results)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        r = self.robust
-        return {
-            "study_id": self.study_id,
-            "analyte": self.analyte,
-            "unit": self.unit,
-            "p": self.p,
-            "assigned_value": self.assigned_value,
-            "assigned_value_source": self.assigned_value_source,
-            "robust_mean": None if r is None or r.degenerate else r.location,
-            "robust_sd": None if r is None or r.degenerate else r.scale,
-            "algorithm_a": None
-            if r is None
-            else {
-                "location": r.location,
-                "scale": r.scale,
-                "iterations": r.iterations,
-                "converged": r.converged,
-                "degenerate": r.degenerate,
-                "initial_scale": r.initial_scale,
-            },
-            "sigma_pt": self.sigma_pt,
-            "sigma_pt_source": self.sigma_pt_source,
-            "u_assigned_value": self.u_assigned_value,
-            "u_assigned_value_source": self.u_assigned_value_source,
-            "negligible": self.negligible,
-            "coverage_factor": self.coverage_factor,
-            "counts": {c.value: n for c, n in self.counts.items()},
-            "action_signals": self.action_signals,
-        }
-
-
-@attrs.frozen
-class PTEvaluation:
-    """A round evaluated: the study, its summary and one score per laboratory."""
-
-    study: PTStudy
-    """The study."""
-    summary: PTSummary
-    """The statistics the scores come from."""
-    scores: tuple[PTScore, ...]
-    """One per result, in the order of the results."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: ``study``, ``summary`` and ``scores`` (as entity records)."""
-        from clen_core.schema import to_json
-
-        return {
-            "study": to_json(self.study),
-            "summary": self.summary.to_dict(),
-            "scores": [to_json(s) for s in self.scores],
-        }
-
-
-def _robust_or_fail(study_id: str, robust: AlgorithmA | None, need: str) -> AlgorithmA:
-    if robust is None:
-        raise ValueError(f"study {study_id}: {need} needs Algorithm A, i.e. at least 2 results")
-    if robust.degenerate:
-        raise ValueError(
-            f"study {study_id}: {need} cannot come from the results: they are degenerate "
-            "(most values identical, Algorithm A's s* collapses to 0); "
-            "give the study an assigned value and σ_pt"
-        )
-    if not robust.converged:
-        raise ValueError(
-            f"study {study_id}: Algorithm A did not converge in {robust.iterations} iterations"
-        )
-    return robust
-
-
-def evaluate(
-    study: PTStudy,
-    results: Iterable[PTResult],
-    *,
-    k: float = 2.0,
-    u_assigned_value: float | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 10_000,
-) -> PTEvaluation:
-    """Score every laboratory of a round (ISO 13528).
-
-    - x_pt: the study's ``assigned_value`` when given, else the consensus x*
-      of Algorithm A on the results.
-    - σ_pt: the study's ``sigma_pt`` when given, else Algorithm A's s* (the
-      participants' robust standard deviation; rule PT-002 notes such studies).
-    - u(x_pt): 1.25·s*/√p for a consensus value; for a given value,
-      ``u_assigned_value`` when the caller gives it, else 0 (the value is
-      taken as exact: z′ = z).
-    - Scores: z and z′ always; ζ and Eₙ when the laboratory reported its
-      standard uncertainty u(x), with U = ``k``·u for Eₙ (both for the
-      laboratory and x_pt); the class is the z-score's, the action signal
-      is |Eₙ| ≥ 1.
-
-    Raises ValueError when there is no result, a result belongs to another
-    study, a laboratory appears twice, or x_pt or σ_pt must come from
-    Algorithm A and it is degenerate or does not converge.
-    """
-    rs = list(results)
-    if not rs:
-        raise ValueError(f"study {study.study_id}: no result to evaluate")
-    seen: set[str] = set()
-    for r in rs:
-        if r.study_id != study.study_id:
-            raise ValueError(
-                f"result of laboratory {r.lab_id} belongs to study {r.study_id}, "
-                f"not {study.study_id}"
-            )
-        if r.lab_id in seen:
-            raise ValueError(f"study {study.study_id}: laboratory {r.lab_id} has two results")
-        seen.add(r.lab_id)
-    coverage = _positive(k, "coverage factor k")
-    values = [r.value for r in rs]
-    p = len(values)
-    robust = algorithm_a(values, tol=tol, max_iter=max_iter) if p >= 2 else None
-
-    x_pt: float
-    x_source: AssignedSource
-    u_pt: float
-    u_source: USource
-    if study.assigned_value is not None:
-        x_pt, x_source = study.assigned_value, "given"
-        if u_assigned_value is None:
-            u_pt, u_source = 0.0, "assumed_zero"
-        else:
-            u_pt, u_source = _non_negative(u_assigned_value, "u_assigned_value"), "given"
-    else:
-        a = _robust_or_fail(study.study_id, robust, "the assigned value")
-        x_pt, x_source = a.location, "algorithm_a"
-        u_pt, u_source = u_assigned(a.scale, p), "algorithm_a"
-    sigma: float
-    s_source: AssignedSource
-    if study.sigma_pt is not None:
-        sigma, s_source = study.sigma_pt, "given"
-    else:
-        sigma, s_source = _robust_or_fail(study.study_id, robust, "σ_pt").scale, "algorithm_a"
-
-    scores = []
-    for r in rs:
-        zeta = en = None
-        if r.uncertainty is not None and (r.uncertainty > 0 or u_pt > 0):
-            zeta = zeta_score(r.value, x_pt, r.uncertainty, u_pt)
-            en = en_score(r.value, x_pt, coverage * r.uncertainty, coverage * u_pt)
-        z = z_score(r.value, x_pt, sigma)
-        scores.append(
-            PTScore(
-                study_id=study.study_id,
-                lab_id=r.lab_id,
-                value=r.value,
-                uncertainty=r.uncertainty,
-                assigned_value=x_pt,
-                sigma_pt=sigma,
-                z=z,
-                z_prime=z_prime_score(r.value, x_pt, sigma, u_pt),
-                zeta=zeta,
-                en=en,
-                classification=classify_z(z),
-                action_signal=en is not None and action_signal(en),
-            )
-        )
-    counts = dict.fromkeys(ScoreClass, 0)
-    for s in scores:
-        counts[s.classification] += 1
-    summary = PTSummary(
-        study_id=study.study_id,
-        analyte=study.analyte,
-        unit=study.unit,
-        p=p,
-        assigned_value=x_pt,
-        assigned_value_source=x_source,
-        sigma_pt=sigma,
-        sigma_pt_source=s_source,
-        u_assigned_value=u_pt,
-        u_assigned_value_source=u_source,
-        negligible=negligible(u_pt, sigma),
-        coverage_factor=coverage,
-        counts=counts,
-        action_signals=sum(s.action_signal for s in scores),
-        robust=robust,
-    )
-    return PTEvaluation(study, summary, tuple(scores))

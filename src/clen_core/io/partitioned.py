@@ -28,7 +28,7 @@ the hive way, one folder level per partition key::
   ``"#%'*:=?[]^{}``, DEL and the other characters hive escapes are
   percent-encoded (``%3A``), as Spark does and as pyarrow decodes. Values that
   could leave the folder or name no folder are **refused** with a
-  :class:`~clen_core.formats.FormatError` naming the key and value: the empty
+  :class:`~clen_core.io.formats.FormatError` naming the key and value: the empty
   text, ``.``, ``..``, anything containing ``/``, ``\\``, NUL or another
   control character, and values whose folder name would pass 255 bytes.
 - **Atomic writes.** A new dataset is built in a hidden sibling folder
@@ -66,11 +66,12 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clen_core.formats import FormatError
-from clen_core.io import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
+from clen_core.errors import ArgumentError
+from clen_core.io.formats import FormatError
+from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
+from clen_core.io.records import Reject
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ScalarShape
-from clen_core.records import Reject
 from clen_core.schema.arrow import arrow_schema, conform, to_arrow
 
 if TYPE_CHECKING:
@@ -598,7 +599,7 @@ def write_partitioned(
     target = Path(path)
     keys = _keys(info, partition_by, str(target))
     if max_rows_per_file < 1:
-        raise ValueError(f"max_rows_per_file must be at least 1, got {max_rows_per_file}")
+        raise ArgumentError(f"max_rows_per_file must be at least 1, got {max_rows_per_file}")
     schema = dataset_schema(info, keys)
     with _locked(target):
         _recover(target)
@@ -717,7 +718,7 @@ class PartitionedDataset:
         :class:`~clen_core.RejectedRowsError` after the good rows,
         ``"collect"`` keeps them in :attr:`rejects`.
         """
-        from clen_core.columnar import check_batch
+        from clen_core.io.columnar import check_batch
         from clen_core_parquet import read_batches
 
         derived = tuple(n for n in self.schema.names if n not in self.entity.field_names)
@@ -746,7 +747,7 @@ class PartitionedDataset:
         self, where: Where | None = None, *, on_reject: OnReject = "error"
     ) -> Iterator[Any]:
         """The selected rows as entity objects."""
-        from clen_core.columnar import objects_from_batch
+        from clen_core.io.columnar import objects_from_batch
 
         for batch in self.batches(where, on_reject=on_reject):
             yield from objects_from_batch(self.entity, batch)

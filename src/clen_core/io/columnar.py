@@ -5,7 +5,7 @@ typed columns from Parquet) into a batch in the entity's Arrow schema holding
 the valid rows, canonicalised (``el`` → ``GR``), and a table of rejects: one
 row per (rejected row, bad field) with the value and the reason, under rule
 ``READ-001``. It applies exactly the invariants the object path applies when
-an object is built, and the text grammar of :mod:`clen_core.records`:
+an object is built, and the text grammar of :mod:`clen_core.io.records`:
 
 - vectorised with ``pyarrow.compute`` for text, numbers, dates, booleans and
   enums (lengths, patterns, ranges, finiteness, required);
@@ -32,9 +32,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
-from clen_core.model.fields import FieldInfo, MapShape, ScalarShape
-from clen_core.records import (
+from clen_core.io.records import (
     FALSE_TEXT,
     FLOAT_TEXT,
     INT_TEXT,
@@ -43,6 +41,8 @@ from clen_core.records import (
     Flavour,
     RawBatch,
 )
+from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
+from clen_core.model.fields import FieldInfo, MapShape, ScalarShape
 from clen_core.schema.arrow import FIRST_DAY, arrow_schema, arrow_type, int_range, python_values
 
 __all__ = [

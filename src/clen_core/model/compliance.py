@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 import math
 
+from clen_core.errors import ArgumentError
+
 __all__ = ["Decision", "LimitType", "decide"]
 
 
@@ -38,9 +40,9 @@ def decide(value: float, uncertainty: float, limit: float, limit_type: LimitType
     <Decision.INCONCLUSIVE: 'inconclusive'>
     """
     if not all(math.isfinite(v) for v in (value, uncertainty, limit)):
-        raise ValueError("value, uncertainty and limit must be finite numbers")
+        raise ArgumentError("value, uncertainty and limit must be finite numbers")
     if uncertainty < 0:
-        raise ValueError(f"expanded uncertainty must be ≥ 0, got {uncertainty}")
+        raise ArgumentError(f"expanded uncertainty must be ≥ 0, got {uncertainty}")
     if LimitType(limit_type) is LimitType.LOWER:
         # Mirror: a lower limit on x is an upper limit on -x.
         value, limit = -value, -limit

@@ -20,8 +20,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from clen_core.errors import ArgumentError, UnknownStudyError
+from clen_core.model.dataset import Dataset
 from clen_core.model.proficiency import PTResult, PTStudy, ScoreClass
-from clen_core.proficiency import PTEvaluation, evaluate
+from clen_core.proficiency.evaluation import PTEvaluation, evaluate
 
 __all__ = [
     "ReportFormat",
@@ -44,10 +46,6 @@ COLOURS = {
 _LINE_2 = "#B07800"
 _LINE_3 = "#B83F00"
 _MINUS = "\u2212"
-
-
-class UnknownStudyError(ValueError):
-    """No study with that identifier where it was looked for."""
 
 
 # --------------------------------------------------------------------------- formatting
@@ -352,7 +350,7 @@ def _table(evaluation: PTEvaluation) -> str:
 
 def render_html(evaluation: PTEvaluation) -> str:
     """The report as one self-contained HTML page."""
-    import clen_core
+    from clen_core._version import __version__
 
     st, sm = evaluation.study, evaluation.summary
     legend = "".join(
@@ -408,7 +406,7 @@ def render_html(evaluation: PTEvaluation) -> str:
 ζ = (x − x_pt)/√(u²(x) + u²(x_pt)); Eₙ = (x − x_pt)/√(U²(x) + U²(x_pt)) with U = k·u.
 |z| ≤ 2 satisfactory, 2 &lt; |z| &lt; 3 questionable, |z| ≥ 3 unsatisfactory; |Eₙ| ≥ 1 is an
 action signal. ζ and Eₙ need the laboratory's u(x) (— when not reported).</p>
-<p>Made by clen_core {_e(clen_core.__version__)}.</p>
+<p>Made by clen_core {_e(__version__)}.</p>
 </footer>
 </main>
 </body>
@@ -428,14 +426,14 @@ def write_report(
     format: ReportFormat = "html",
 ) -> Path:
     """Write the report atomically (the old file stays whole if anything fails)."""
-    from clen_core.io import atomic_file
+    from clen_core.io.atomic import atomic_file
 
     if format == "html":
         text = render_html(evaluation)
     elif format == "json":
         text = render_json(evaluation)
     else:
-        raise ValueError(f"unknown report format {format!r}: html or json")
+        raise ArgumentError(f"unknown report format {format!r}: html or json")
     target = Path(path)
     with atomic_file(target) as sink:
         sink.write(text.encode("utf-8"))
@@ -445,20 +443,18 @@ def write_report(
 # --------------------------------------------------------------------------- from files
 
 
-def load_study(study_id: str, studies: str | Path | None = None) -> PTStudy:
-    """The study ``study_id`` from a ``pt_study`` file, or else from the reference dataset."""
-    from clen_core.io import read
+def load_study(study_id: str, studies: str | Path | Dataset) -> PTStudy:
+    """The study ``study_id`` from a ``pt_study`` file or from a dataset in memory
+    (``clen pt-report`` gives the embedded reference dataset when no file is named)."""
+    from clen_core.io.readwrite import read
 
-    if studies is not None:
+    if not isinstance(studies, Dataset):
         with read(studies, entity="pt_study") as reader:
             for st in reader:
                 if st.study_id == study_id:
                     return st  # type: ignore[no-any-return]
         raise UnknownStudyError(f"{studies}: no study {study_id!r}")
-    from clen_core.data import reference_dataset
-
-    ds = reference_dataset()
-    known = ds["pt_study"]
+    known = studies["pt_study"]
     if study_id in known:
         return known[study_id]  # type: ignore[no-any-return]
     raise UnknownStudyError(
@@ -468,7 +464,7 @@ def load_study(study_id: str, studies: str | Path | None = None) -> PTStudy:
 
 
 def _results(path: str | Path, study_id: str) -> list[PTResult]:
-    from clen_core.io import read
+    from clen_core.io.readwrite import read
 
     with read(path, entity="pt_result") as reader:
         rows: Iterable[PTResult] = list(reader)
@@ -483,8 +479,8 @@ def report_from_files(
     study_id: str,
     out: str | Path,
     *,
+    studies: str | Path | Dataset,
     format: ReportFormat = "html",
-    studies: str | Path | None = None,
 ) -> PTEvaluation:
     """Read the study and its results, evaluate the round, write the report; what
     ``clen pt-report`` does."""

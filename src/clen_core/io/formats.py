@@ -1,8 +1,8 @@
 """File formats: what a format plugin registers, and the registry that finds one for a path.
 
 A :class:`Format` reads raw records of one entity from a binary stream
-(yielding :class:`~clen_core.records.RawRecord` or
-:class:`~clen_core.records.RowProblem`), and/or writes Arrow record batches
+(yielding :class:`~clen_core.io.records.RawRecord` or
+:class:`~clen_core.io.records.RowProblem`), and/or writes Arrow record batches
 in an entity's schema to a binary stream. Formats that hold several entities
 in one file (a JSON document of a whole dataset) also implement the dataset
 pair. :mod:`clen_core.io` does the rest: choosing the format, atomic files,
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from types import MappingProxyType
 from typing import IO, Any
 
 import attrs
 import pyarrow as pa
 
-from clen_core.errors import ClenError
+from clen_core.errors import FormatError, UnknownFormatError
+from clen_core.io.records import Flavour, RawBatch, RawRecord, RowProblem
 from clen_core.model.entity import EntityInfo
-from clen_core.records import Flavour, RawBatch, RawRecord, RowProblem
+from clen_core.registry import Registry
 
 __all__ = [
     "FORMATS",
@@ -51,27 +51,6 @@ WriteDatasetFn = Callable[[IO[bytes], Iterable[tuple[EntityInfo, Iterable[pa.Rec
 """``write_dataset(sink, tables)``: write several entities' batches into one file."""
 
 
-class FormatError(ClenError, ValueError):
-    """A file cannot be read as the format says (names the file, and row and field if known)."""
-
-    def __init__(
-        self, path: str, message: str, *, row: int | None = None, field: str | None = None
-    ) -> None:
-        self.path = path
-        """The file."""
-        self.row = row
-        """1-based row, when the problem is at one."""
-        self.field = field
-        """Field or column, when the problem is about one."""
-        where = path + (f", row {row}" if row is not None else "")
-        where += f", field {field}" if field is not None else ""
-        super().__init__(f"{where}: {message}")
-
-
-class UnknownFormatError(ClenError, LookupError):
-    """No registered format has that name or fits that path."""
-
-
 @attrs.frozen
 class Format:
     """A file format registered by a plugin."""
@@ -83,7 +62,7 @@ class Format:
     description: str
     """One line for ``clen formats``."""
     flavour: Flavour = "json"
-    """How its reader gives values: ``text``, ``json`` or ``python`` (see clen_core.records)."""
+    """How its reader gives values: ``text``, ``json`` or ``python`` (see clen_core.io.records)."""
     read: ReadFn | None = attrs.field(default=None, eq=False)
     """Reader of one entity, or ``None`` when it cannot read."""
     write: WriteFn | None = attrs.field(default=None, eq=False)
@@ -105,62 +84,59 @@ class Format:
                 raise ValueError(f"extension {ext!r} must be lower case and start with a dot")
 
 
-_REGISTRY: dict[str, Format] = {}
-FORMATS = MappingProxyType(_REGISTRY)
+FORMAT_REGISTRY: Registry[Format] = Registry(
+    "format",
+    unknown=UnknownFormatError,
+    same=lambda a, b: a.plugin == b.plugin,
+    owner=lambda fmt: fmt.plugin,
+)
+"""The registered formats by name (every one comes from a plugin)."""
+FORMATS = FORMAT_REGISTRY.view
 """Read-only view of the registered formats by name (after plugins load)."""
+
+Detector = Callable[[str, bytes], "str | None"]
+"""``detect(path, head)``: the name of a file's format from its first bytes, or ``None``."""
+_detector: Detector | None = None
+
+
+def set_detector(detector: Detector | None) -> None:
+    """Install what :func:`format_for_path` asks when an extension says nothing (the plugin
+    manager installs its ``clen_detect_format`` hook)."""
+    global _detector
+    _detector = detector
 
 
 def register_format(fmt: Format, *, plugin: str | None = None) -> Format:
     """Add a format; a name already taken by another plugin is an error."""
     if plugin is not None:
         fmt = attrs.evolve(fmt, plugin=plugin)
-    existing = _REGISTRY.get(fmt.name)
-    if existing is not None and existing.plugin != fmt.plugin:
-        raise ClenError(f"format {fmt.name!r} is already registered by {existing.plugin}")
-    _REGISTRY[fmt.name] = fmt
-    return fmt
-
-
-def _load() -> None:
-    from clen_core.plugins import ensure_loaded
-
-    ensure_loaded()
+    return FORMAT_REGISTRY.add(fmt.name, fmt)
 
 
 def formats() -> tuple[Format, ...]:
     """Every registered format, by name."""
-    _load()
-    return tuple(sorted(_REGISTRY.values(), key=lambda f: f.name))
+    return tuple(sorted(FORMAT_REGISTRY.values(), key=lambda f: f.name))
 
 
 def get_format(name: str) -> Format:
     """The format called ``name``."""
-    _load()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none (no format plugin loaded)"
-        raise UnknownFormatError(f"unknown format {name!r}; known: {known}") from None
+    return FORMAT_REGISTRY.get(name)
 
 
 def format_for_path(path: str | Path, *, head: bytes | None = None) -> Format:
     """The format of a file: by its extension, else by the ``clen_detect_format`` hook."""
-    _load()
+    registered = FORMAT_REGISTRY.values()
     name = Path(path).name.lower()
-    by_ext = [
-        (len(ext), f) for f in _REGISTRY.values() for ext in f.extensions if name.endswith(ext)
-    ]
+    by_ext = [(len(ext), f) for f in registered for ext in f.extensions if name.endswith(ext)]
     if by_ext:
         return max(by_ext, key=lambda t: t[0])[1]
-    if head is not None:
-        from clen_core.plugins import detect_format
-
-        detected = detect_format(str(path), head)
+    if head is not None and _detector is not None:
+        detected = _detector(str(path), head)
         if detected is not None:
             return get_format(detected)
     raise UnknownFormatError(
         f"cannot tell the format of {path}: its name ends in no known extension "
-        f"({', '.join(e for f in _REGISTRY.values() for e in f.extensions)}); give format="
+        f"({', '.join(e for f in registered for e in f.extensions)}); give format="
     )
 
 
