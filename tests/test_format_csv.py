@@ -633,7 +633,7 @@ def test_reading_and_writing_stream_in_bounded_memory(
     # a few dozen blocks ahead, and a few batches are in flight. Small blocks and batches
     # show it on a file of many blocks.
     monkeypatch.setattr(clen_core_csv, "BLOCK_SIZE", 1 << 16)
-    monkeypatch.setattr(clen_core.io, "DEFAULT_BATCH_ROWS", 8192)
+    monkeypatch.setattr(clen_core.io.readwrite, "DEFAULT_BATCH_ROWS", 8192)
     small, large = tmp_path / "small" / "activity.csv", tmp_path / "large" / "activity.csv"
     with limits.override(max_field_bytes=1 << 16):  # the block's floor
         clen_core.write(_many_activities(20_000), small)

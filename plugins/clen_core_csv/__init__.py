@@ -72,14 +72,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from clen_core import limits
-from clen_core.io.formats import Format, FormatError
-from clen_core.io.records import RawBatch, RawRecord, RowProblem, json_value, records_from_batches
-from clen_core.io.stages import ahead
-from clen_core.model.entity import EntityInfo
-from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape
-from clen_core.plugins import hookimpl
-from clen_core.schema.arrow import int_range
+from clen_core.plugin_api import (
+    EntityInfo,
+    FieldInfo,
+    Format,
+    FormatError,
+    ListShape,
+    MapShape,
+    RawBatch,
+    RawRecord,
+    RowProblem,
+    ScalarShape,
+    Shape,
+    ahead,
+    arrow_schema,
+    hookimpl,
+    int_range,
+    json_value,
+    limits,
+    records_from_batches,
+)
 
 __all__ = [
     "BLOCK_SIZE",
@@ -202,8 +214,6 @@ def write_csv(sink: IO[bytes], info: EntityInfo, batches: Iterable[Any]) -> None
 
     The header is written even when there is no batch.
     """
-    from clen_core.schema.arrow import arrow_schema
-
     entity_schema = arrow_schema(info)
     schema = pa.schema(
         [

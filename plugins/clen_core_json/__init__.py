@@ -150,11 +150,18 @@ import ijson
 import pyarrow as pa
 
 import clen_core
-from clen_core import hookimpl, limits
-from clen_core.errors import ClenError
-from clen_core.io.formats import Format, FormatError
-from clen_core.io.records import RawRecord, RowProblem, json_rows
-from clen_core.model import EntityInfo, get_entity
+from clen_core.plugin_api import (
+    ClenError,
+    EntityInfo,
+    Format,
+    FormatError,
+    RawRecord,
+    RowProblem,
+    get_entity,
+    hookimpl,
+    json_rows,
+    limits,
+)
 
 __all__ = [
     "JSON",

@@ -150,13 +150,17 @@ from typing import IO, Any
 
 import attrs
 
-from clen_core import limits
 from clen_core.codes import country
-from clen_core.errors import CodeError
-from clen_core.io.formats import Format, FormatError
-from clen_core.io.records import RawRecord, RowProblem
-from clen_core.model.entity import EntityInfo
-from clen_core.plugins import hookimpl
+from clen_core.plugin_api import (
+    CodeError,
+    EntityInfo,
+    Format,
+    FormatError,
+    RawRecord,
+    RowProblem,
+    hookimpl,
+    limits,
+)
 
 __all__ = [
     "Listing",

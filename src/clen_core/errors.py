@@ -13,13 +13,9 @@ This module imports nothing of clen_core: every floor may raise these.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
-
-if TYPE_CHECKING:
-    from clen_core.io.records import Reject
-    from clen_core.model.dataset import Dataset
 
 __all__ = [
     "ArgumentError",
@@ -143,17 +139,20 @@ class FormatError(ClenError, ValueError):
 class RejectedRowsError(ClenError, ValueError):
     """Rows did not fit the entity: every one is listed (up to a cap) with file, row and field."""
 
+    # The rejects and the dataset are typed loosely: their classes live on the floors
+    # above (io.records, model.dataset), and this module imports nothing of clen_core.
     def __init__(
-        self, rejects: list[Reject], *, read: int, rejected: int, dataset: Dataset | None = None
+        self, rejects: list[Any], *, read: int, rejected: int, dataset: Any = None
     ) -> None:
         self.rejects = rejects
-        """The rejects kept (one per bad field), in file order."""
+        """The rejects kept (one per bad field, :class:`~clen_core.Reject`), in file order."""
         self.read = read
         """Rows read."""
         self.rejected = rejected
         """Rows rejected."""
         self.dataset = dataset
-        """For :func:`~clen_core.read_dataset`: the dataset of the accepted rows."""
+        """For :func:`~clen_core.read_dataset`: the :class:`~clen_core.Dataset` of the
+        accepted rows; otherwise ``None``."""
         shown = "\n".join(f"  - {r}" for r in rejects[:10])
         more = f"\n  ... and more ({len(rejects) - 10} kept)" if len(rejects) > 10 else ""
         super().__init__(

@@ -52,10 +52,18 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clen_core import Format, FormatError, hookimpl
-from clen_core.io.records import RawRecord, RowProblem, json_rows
-from clen_core.model import EntityInfo
-from clen_core.rules import Context, Rule, rule
+from clen_core.plugin_api import (
+    Context,
+    EntityInfo,
+    Format,
+    FormatError,
+    RawRecord,
+    RowProblem,
+    Rule,
+    hookimpl,
+    json_rows,
+    rule,
+)
 
 __all__ = ["MAX_PARTICIPANTS", "TSV", "clen_register_formats", "clen_register_rules"]
 

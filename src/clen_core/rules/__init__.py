@@ -1,7 +1,8 @@
 """Validation rules: the registry, the built-in rules, running them, and the report."""
 
 from clen_core.rules import builtin as _builtin  # noqa: F401 - registers the built-in rules
-from clen_core.rules.engine import ROW_COLUMN, Context, validate
+from clen_core.rules.context import ROW_COLUMN, Context
+from clen_core.rules.engine import validate
 from clen_core.rules.registry import (
     RULES,
     Reads,

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from clen_core.codes import country, cus, hs
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ListShape, ScalarShape
-from clen_core.rules.engine import Context
+from clen_core.rules.context import Context
 from clen_core.rules.registry import rule
 from clen_core.rules.report import READ_RULE, Severity
 from clen_core.schema.arrow import int_range

@@ -14,7 +14,7 @@ from clen_core.rules.report import Severity
 
 if TYPE_CHECKING:
     from clen_core.model.entity import EntityInfo
-    from clen_core.rules.engine import Context
+    from clen_core.rules.context import Context
 
 __all__ = [
     "RULES",

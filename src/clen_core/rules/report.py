@@ -6,19 +6,41 @@ import enum
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from clen_core import limits
 
-if TYPE_CHECKING:
-    from clen_core.io.records import Reject
-
-__all__ = ["READ_RULE", "Finding", "Report", "Severity"]
+__all__ = ["READ_RULE", "Finding", "Rejected", "Report", "Severity"]
 
 READ_RULE = "READ-001"
 """Rule ID of a row rejected when read (it does not fit its entity)."""
+
+
+class Rejected(Protocol):
+    """A field of a row rejected when read, as the report needs it (a
+    :class:`~clen_core.Reject` is one; the rules floor does not import the files floor)."""
+
+    @property
+    def file(self) -> str:
+        """The file."""
+
+    @property
+    def row(self) -> int:
+        """1-based row in the file."""
+
+    @property
+    def field(self) -> str | None:
+        """The field at fault, if one is."""
+
+    @property
+    def value(self) -> Any:
+        """The value as read."""
+
+    @property
+    def reason(self) -> str:
+        """What is wrong."""
 
 
 class Severity(enum.StrEnum):
@@ -95,13 +117,13 @@ class Report:
     rejected: dict[str, int] = attrs.field(factory=dict)
     """Rows rejected per entity while reading (not in ``records``; see rule ``READ-001``)."""
 
-    def add_rejected_rows(self, entity: str, rejects: Sequence[Reject], rows: int) -> None:
+    def add_rejected_rows(self, entity: str, rejects: Sequence[Rejected], rows: int) -> None:
         """Report rows that were rejected when read: one ``READ-001`` error per row.
 
         ``rejects`` are the rejects kept (one per bad field, grouped here by row);
         ``rows`` is how many rows were rejected in all, kept or not.
         """
-        by_row: dict[tuple[str, int], list[Reject]] = {}
+        by_row: dict[tuple[str, int], list[Rejected]] = {}
         for r in rejects:
             by_row.setdefault((r.file, r.row), []).append(r)
         self.rejected[entity] = self.rejected.get(entity, 0) + rows

@@ -1,0 +1,189 @@
+"""The validation context: what a rule sees and how it reports.
+
+A rule gets a :class:`Context`: every entity of the validation as an Arrow
+table in the entity's schema (objects converted once, or batches from a file),
+look-ups across entities, and ``flag`` methods that turn masks into findings.
+This module knows nothing of the rule registry: the engine tells the context
+which rule runs (its ID and severity), so the registry may name ``Context`` in
+its types without a circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clen_core.model.entity import EntityInfo, get_entity
+from clen_core.rules.report import Finding, Report, Severity
+from clen_core.schema.arrow import from_arrow, int_range
+
+__all__ = ["ROW_COLUMN", "Context", "Running"]
+
+ROW_COLUMN = "_row"
+"""Optional int64 column of a table given to :func:`~clen_core.rules.validate`: each record's
+1-based source row."""
+
+
+class Running(Protocol):
+    """What the context needs of the rule that runs: its ID and severity."""
+
+    @property
+    def id(self) -> str:
+        """The rule's ID."""
+
+    @property
+    def severity(self) -> Severity:
+        """The severity of its findings."""
+
+
+class _Table:
+    def __init__(self, info: EntityInfo, table: pa.Table) -> None:
+        self.info = info
+        if ROW_COLUMN in table.column_names:
+            self.rows: pa.Array = table.column(ROW_COLUMN).combine_chunks()
+            table = table.drop_columns([ROW_COLUMN])
+        else:
+            self.rows = int_range(1, table.num_rows + 1)
+        self.table = table
+
+    @cached_property
+    def objects(self) -> list[Any]:
+        return from_arrow(self.table, self.info.cls)
+
+
+class Context:
+    """What a rule sees: the tables of one validation, and where to report."""
+
+    def __init__(self, tables: Mapping[str, pa.Table], report: Report) -> None:
+        self._tables = {name: _Table(get_entity(name), t) for name, t in tables.items()}
+        self.report = report
+        """The report findings go to."""
+        self.rule: Running | None = None
+        """The rule being run."""
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Names of the entities present in this validation."""
+        return tuple(self._tables)
+
+    def has(self, entity: str) -> bool:
+        """Whether the validation includes a table of ``entity``."""
+        return entity in self._tables
+
+    def table(self, entity: str) -> pa.Table:
+        """The table of ``entity`` (in its Arrow schema, without the row column)."""
+        return self._tables[entity].table
+
+    def column(self, entity: str, field: str) -> pa.ChunkedArray:
+        """One column of an entity's table."""
+        return self._tables[entity].table.column(field)
+
+    def objects(self, entity: str) -> list[Any]:
+        """The records of ``entity`` as objects (materialised once, for per-record rules)."""
+        return self._tables[entity].objects if entity in self._tables else []
+
+    def lookup(self, entity: str, keys: pa.ChunkedArray | pa.Array, field: str) -> pa.Array:
+        """For each key, ``field`` of the ``entity`` record with that key (null if none)."""
+        target = self._tables[entity]
+        (key_field,) = target.info.key
+        return self.lookup_in(target.table, key_field, keys, field)
+
+    @staticmethod
+    def lookup_in(
+        table: pa.Table, key_field: str, keys: pa.ChunkedArray | pa.Array, field: str
+    ) -> pa.Array:
+        """For each key, ``field`` of the first ``table`` row whose ``key_field`` equals it."""
+        idx = pc.index_in(keys, value_set=table.column(key_field).combine_chunks())
+        return pc.take(table.column(field).combine_chunks(), idx)
+
+    def flag(
+        self,
+        entity: str,
+        mask: pa.ChunkedArray | pa.Array,
+        field: str | None,
+        message: str | Callable[[Any], str],
+        *,
+        values: pa.ChunkedArray | pa.Array | None = None,
+    ) -> None:
+        """Report every record of ``entity`` where ``mask`` is true (null counts as false).
+
+        ``values`` are the offending values aligned with the rows (default: the
+        ``field`` column); ``message`` may be a function of the value.
+        """
+        mask = pc.fill_null(mask, False)
+        n = pc.sum(mask).as_py() or 0
+        if not n:
+            return
+        indices = pc.indices_nonzero(mask)
+        if values is None and field is not None:
+            values = self.column(entity, field)
+        self._emit(entity, indices, n, field, message, values, aligned=True)
+
+    def flag_rows(
+        self,
+        entity: str,
+        indices: pa.Array,
+        field: str | None,
+        message: str | Callable[[Any], str],
+        values: pa.Array | None = None,
+    ) -> None:
+        """Report the records at ``indices`` (0-based, repeats allowed), one value per index."""
+        if len(indices):
+            self._emit(entity, indices, len(indices), field, message, values, aligned=False)
+
+    def flag_one(
+        self, entity: str, index: int, field: str | None, value: Any, message: str
+    ) -> None:
+        """Report one record (by 0-based position) with its offending value."""
+        self.flag_rows(entity, pa.array([index], pa.int64()), field, message, pa.array([value]))
+
+    def _emit(
+        self,
+        entity: str,
+        indices: pa.Array,
+        n: int,
+        field: str | None,
+        message: str | Callable[[Any], str],
+        values: pa.ChunkedArray | pa.Array | None,
+        *,
+        aligned: bool,
+    ) -> None:
+        assert self.rule is not None
+        rule, report = self.rule, self.report
+        kept = min(n, report.room)
+        report.count(rule.id, rule.severity, n - kept)
+        if not kept:
+            return
+        t = self._tables[entity]
+        idx = indices.slice(0, kept)
+        # A take from a chunked column joins its chunks first (a copy of the whole column):
+        # take from the slice the kept rows span, often one chunk.
+        span = pc.min_max(idx)
+        low, high = span["min"].as_py(), span["max"].as_py()
+        near = pc.subtract(idx, low)
+        keys = _key_texts(t, near, low, high - low + 1)
+        rows = pc.take(t.rows, idx).to_pylist()
+        if values is None:
+            vals: list[Any] = [None] * kept
+        else:
+            chosen = (
+                pc.take(values.slice(low, high - low + 1), near)
+                if aligned
+                else values.slice(0, kept)
+            )
+            vals = chosen.to_pylist()
+            if pa.types.is_map(chosen.type):
+                # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
+                vals = [None if v is None else dict(v) for v in vals]
+        for key, row, value in zip(keys, rows, vals, strict=True):
+            text = message(value) if callable(message) else message
+            report.add(Finding(rule.id, rule.severity, entity, key, row, field, value, text))
+
+
+def _key_texts(t: _Table, idx: pa.Array, offset: int, length: int) -> list[str]:
+    parts = [pc.take(t.table.column(k).slice(offset, length), idx).to_pylist() for k in t.info.key]
+    return [t.info.format_key(p[0] if len(p) == 1 else tuple(p)) for p in zip(*parts, strict=True)]
