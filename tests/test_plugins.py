@@ -21,11 +21,11 @@ import pytest
 
 import clen_core
 from clen_core import Format, FormatError, hookimpl
+from clen_core.hookspecs import HOOK_NAMES
 from clen_core.io.formats import format_for_path, formats, get_format
 from clen_core.io.records import RawRecord
 from clen_core.model import Dataset, entity, field
 from clen_core.plugins import (
-    HOOK_NAMES,
     PluginError,
     list_plugins,
     register_plugin,

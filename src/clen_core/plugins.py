@@ -31,21 +31,18 @@ import pluggy
 
 from clen_core import registry
 from clen_core.errors import PluginError
-from clen_core.hookspecs import HOOK_NAMES, PROJECT, HookSpecs, hookimpl, hookspec
+from clen_core.hookspecs import HOOK_NAMES, PROJECT, HookSpecs
 from clen_core.io.formats import FORMAT_REGISTRY, register_format, set_detector
 from clen_core.model.entity import ENTITY_REGISTRY, get_entity, register_entity
 from clen_core.rules.registry import RULE_REGISTRY, register_rule
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "HOOK_NAMES",
     "PluginError",
     "PluginInfo",
     "detect_format",
     "ensure_loaded",
     "get_plugin_manager",
-    "hookimpl",
-    "hookspec",
     "list_plugins",
     "register_plugin",
     "reload_plugins",
