@@ -9,6 +9,7 @@ import select
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import jsonschema
@@ -17,7 +18,8 @@ import pytest
 import clen_core
 from clen_core.data import reference_dataset
 
-CLEN = [sys.executable, "-c", "from clen_core.cli import main; main()"]
+# As the console script runs it: the launcher readies the process, then runs clen_core.cli.
+CLEN = [sys.executable, "-c", "from clen_core_launch import main; main()"]
 
 
 def clen(
@@ -212,8 +214,15 @@ def test_validate_prints_counts_by_rule_then_the_first_findings(files: dict[str,
         (("validate", "{corrupt}", "-e", "activity"), "corrupt.parquet"),
         (("validate", "{noext}", "-e", "activity"), "cannot tell the format"),
         (("convert", "{good}", "{tmp}/x.xyz", "-e", "activity"), "cannot tell the format"),
+        (("convert", "{good}", "{tmp}/ds", "-e", "activity", "--partition-by", "year",
+          "--to", "csv"), "a partitioned dataset is Parquet"),
+        (("convert", "{good}", "{tmp}/ds", "-e", "activity", "--partition-by", "colour"),
+         "partition key 'colour' is not a field of activity"),
+        # The system's errors (OSError): here a folder to make where a file is.
+        (("validate", "{good}", "-e", "activity", "--report", "{tmp}/noext/r.json"), "noext"),
+        (("generate", "nope", "10", "{tmp}/x.csv"), "unknown entity 'nope'"),
     ],
-)
+)  # fmt: skip
 def test_errors_are_one_line_and_exit_2(
     files: dict[str, Path], tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
@@ -233,6 +242,50 @@ def test_debug_shows_the_traceback() -> None:
     done = clen("--debug", "validate", "missing.csv", "-e", "activity")
     assert done.returncode == 2
     assert "Traceback" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["lots", "0"])
+def test_a_bad_limit_in_the_environment_is_one_line_and_exit_2(
+    files: dict[str, Path], value: str
+) -> None:
+    done = clen("validate", files["csv"], "-e", "activity", env={"CLEN_MAX_FINDINGS": value})
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
+    assert "max_findings" in done.stderr.lower()
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# A bug is not bad input: a command that fails in a way clen_core did not mean (here its
+# library call, made to raise) is told as an internal error, never as a usage error.
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), ValueError("boom"), TypeError("boom")])
+def test_an_internal_error_is_one_line_asking_for_a_report(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    exc: Exception,
+) -> None:  # fmt: skip
+    from clen_core import cli
+
+    def broken(*args: object, **kwargs: object) -> NoReturn:
+        raise exc
+
+    monkeypatch.setattr(cli, "validate_file", broken)
+    monkeypatch.setattr(sys, "argv", ["clen", "validate", str(files["csv"]), "-e", "activity"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: internal error ({type(exc).__name__}: boom); "
+        "run with --debug for the traceback, and please report it\n"
+    )
+    monkeypatch.setattr(sys, "argv", ["clen", "--debug", *sys.argv[1:]])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in broken" in err
+    assert err.rstrip().endswith(f"{type(exc).__name__}: boom")
+    assert "internal error" not in err
 
 
 # --------------------------------------------------------------------------- convert

@@ -85,10 +85,11 @@ print(list(clen_core.read(Path(sys.argv[1]) / "a.parquet", entity="activity")) =
 """
 
 
-# Runs a whole command as `clen` does, then says which heavy modules it loaded.
+# Runs a whole command as `clen` does (through the launcher), then says which heavy
+# modules it loaded.
 COMMAND = """
 import json, sys
-from clen_core.cli import main
+from clen_core_launch import main
 sys.argv = ["clen", *sys.argv[1:]]
 try:
     main()
@@ -158,20 +159,34 @@ def test_pandas_imported_after_defer_works_with_pyarrow_as_before() -> None:
 FOREIGN = """
 import sys
 import pyarrow as pa
-import clen_core.cli as cli
+import clen_core.plugins
 from clen_core.plugins import PluginInfo
-cli.list_plugins = lambda: [PluginInfo("xlsx", "clen-xlsx", "1.0", (), "loaded")]
-cli._defer_pandas()
+from clen_core_launch import defer_pandas
+if sys.argv[1] == "foreign":
+    ours = clen_core.plugins.list_plugins
+    other = PluginInfo("xlsx", "clen-xlsx", "1.0", (), "loaded")
+    clen_core.plugins.list_plugins = lambda: [*ours(), other]
+defer_pandas()
 pa.array([1])
 print("pandas" in sys.modules)
 """
 
 
-def test_a_foreign_plugin_keeps_pyarrow_looking_for_pandas() -> None:
+@pytest.mark.parametrize(("plugins", "looks"), [("own", False), ("foreign", True)])
+def test_a_foreign_plugin_keeps_pyarrow_looking_for_pandas(plugins: str, looks: bool) -> None:
     pytest.importorskip("pandas")
-    done = subprocess.run([sys.executable, "-c", FOREIGN], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", FOREIGN, plugins], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
+    assert done.stdout.strip() == str(looks)
+
+
+def test_the_command_line_leaves_process_tuning_to_the_launcher() -> None:
+    # clen_core.cli parses, calls the library and renders: it never imports the launcher.
+    probe = "import sys, clen_core.cli; print([m for m in sys.modules if 'launch' in m])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 # The launcher readies the process, then hands over to clen_core.cli.main (here a probe).

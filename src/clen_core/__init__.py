@@ -12,12 +12,16 @@ from clen_core.errors import (
 )
 from clen_core.hookspecs import hookimpl, hookspec
 from clen_core.io import (
+    ConvertResult,
+    FileValidation,
     Format,
     PartitionedDataset,
     Reject,
+    convert,
     open_partitioned,
     read,
     read_dataset,
+    validate_file,
     write,
     write_dataset,
     write_partitioned,
@@ -42,8 +46,10 @@ from clen_core.schema import (
 __all__ = [
     "ClenError",
     "CodeError",
+    "ConvertResult",
     "Decision",
     "FieldError",
+    "FileValidation",
     "Format",
     "FormatError",
     "Finding",
@@ -57,6 +63,7 @@ __all__ = [
     "Severity",
     "__version__",
     "arrow_schema",
+    "convert",
     "decide",
     "from_arrow",
     "from_json",
@@ -71,6 +78,7 @@ __all__ = [
     "to_arrow",
     "to_json",
     "validate",
+    "validate_file",
     "write",
     "write_dataset",
     "write_partitioned",

@@ -2,10 +2,16 @@
 
 Exit codes: 0 ok; 1 the data has error-severity findings (or rejects under
 ``--strict``); 2 usage error, missing file, unreadable format. Errors are one
-line naming file, row and field (``--debug`` shows the traceback). Progress
-bars appear on a terminal only, never when output is piped or with
+line naming file, row and field (``--debug`` shows the traceback). Any other
+exception is a bug in clen_core or a plugin: it is one line too, saying so
+and asking for a report (exit code 2; ``--debug`` shows its traceback).
+Progress bars appear on a terminal only, never when output is piped or with
 ``--quiet``.
 """
+
+# This module only parses arguments, calls the library (clen_core.io.commands.convert,
+# validate_file, ...) and renders what it returns. The process's tuning is the launcher's
+# (clen_core_launch), which this module never imports.
 
 from __future__ import annotations
 
@@ -15,23 +21,20 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, cast
 
-import pyarrow as pa
 import typer
 
 import clen_core
-from clen_core import limits
-from clen_core.errors import ClenError
-from clen_core.io import atomic_file, read, read_dataset, write_dataset
-from clen_core.io.formats import describe, formats, get_format
+from clen_core.errors import ClenError, RejectedRowsError
+from clen_core.io import atomic_file, convert, read_dataset, validate_file, write_dataset
+from clen_core.io.formats import describe, format_for_path, formats, get_format
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
-from clen_core.rules import Report, Severity, fields_read, get_rule, rules, validate
-from clen_core.rules.engine import Validation
+from clen_core.rules import Report, Severity, get_rule, rules, validate
 from clen_core.rules.report import READ_RULE
 
 if TYPE_CHECKING:
@@ -101,8 +104,6 @@ out = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
 err = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 _state = {"debug": False}
 
-T = TypeVar("T")
-
 
 class SchemaKind(StrEnum):
     """Which derived schema ``clen schema`` prints."""
@@ -142,15 +143,40 @@ def _fail(message: str) -> NoReturn:
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Turn the library's errors and I/O errors into one line and exit code 2."""
+    """Turn the library's errors (:class:`ClenError`) and the system's (:class:`OSError`:
+    a missing file, a full disk) into one line and exit code 2.
+
+    Any other exception is a bug and goes on to :func:`main`, which reports it as one.
+    """
     try:
         yield
     except BrokenPipeError:
         raise  # the reader went away (| head): not an error of ours
-    except (ClenError, OSError, ValueError) as exc:
-        if _state["debug"]:
-            traceback.print_exc()
-        _fail(str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc))
+    except (ClenError, OSError) as exc:
+        _fail(_known_error(exc))
+
+
+def _known_error(exc: ClenError | OSError) -> str:
+    """The line that tells an error of the data, the arguments or the system (with
+    ``--debug``, its traceback is printed first)."""
+    if _state["debug"]:
+        traceback.print_exception(exc)
+    return str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """Report a bug: its traceback with ``--debug``, else one line saying how to see it."""
+    if _state["debug"]:
+        traceback.print_exception(exc)
+    else:
+        text = str(exc).strip().splitlines()
+        what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        err.print(
+            f"error: internal error ({what}); "
+            "run with --debug for the traceback, and please report it",
+            markup=False,
+        )
+    raise SystemExit(EXIT_USAGE)
 
 
 class _Bar(Protocol):
@@ -194,12 +220,12 @@ def _progress(quiet: bool, description: str) -> Iterator[_Bar]:
         yield bar
 
 
-def _counted(items: Iterator[T], progress: _Bar, description: str) -> Iterator[T]:
+def _rows_done(progress: _Bar, description: str) -> Callable[[int], None] | None:
+    """The library's progress callback (rows read so far) for a task of ``progress``."""
+    if isinstance(progress, _NoBar):
+        return None
     task = progress.add_task(description, total=None)
-    for n, item in enumerate(items, 1):
-        if n % 1000 == 0:
-            progress.update(task, completed=n)
-        yield item
+    return lambda rows: progress.update(task, completed=rows)
 
 
 def _print_json(data: Any) -> None:
@@ -400,45 +426,24 @@ def validate_cmd(
 
     Exit 1 when there is an error-severity finding (a rejected row is one).
     """
-    with _errors():
-        name = _entity_name(entity)
-        if max_findings is None:
-            max_findings = limits.current().max_findings
-        reader = read(file, entity=name, format=fmt, on_reject="collect", max_rejects=max_findings)
-        _import_rich_meanwhile()
-        # Rules that judge each row alone run on each batch while the next ones are read.
-        validation = Validation(name, max_findings=max_findings)
-        # Only the fields the rules read are kept of each row (all, when a rule may read any).
-        kept = fields_read(name)
-        empty = clen_core.arrow_schema(name).empty_table()
-        if kept is not None:
-            empty = empty.select([n for n in empty.schema.names if n in kept])
-        validation.add(empty.append_column("_row", pa.array([], pa.int64())))
-        with _progress(quiet, "validating") as progress:
-            task = progress.add_task(f"reading {file.name}", total=None)
-            for batch, rows in reader.batches():
-                if kept is not None:
-                    batch = batch.select([n for n in batch.schema.names if n in kept])
-                # The rules see the valid rows as one table, with their source rows.
-                validation.add(pa.Table.from_batches([batch]).append_column("_row", rows))
-                progress.update(task, completed=reader.read_rows)
-        report = validation.finish()
-        report.add_rejected_rows(name, reader.rejects, reader.rejected)
-        if report_path is not None:
-            with atomic_file(report_path) as sink:
-                sink.write(report.to_json().encode())
+    _import_rich_meanwhile()  # for the report, while the file is read
+    with _errors(), _progress(quiet, "validating") as progress:
+        done = validate_file(
+            file,
+            entity=entity,
+            format=fmt,
+            max_findings=max_findings,
+            report_path=report_path,
+            progress=_rows_done(progress, f"reading {file.name}"),
+        )
     if as_json:
-        _print_json(report.to_dict())
+        _print_json(done.report.to_dict())
     else:
-        _print_report(report, str(file), show)
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)
+        _print_report(done.report, str(file), show)
+    raise typer.Exit(EXIT_OK if done.ok else EXIT_FINDINGS)
 
 
 # --------------------------------------------------------------------------- convert
-
-
-class _StrictAbort(Exception):
-    pass
 
 
 @app.command("convert")
@@ -485,77 +490,44 @@ def convert_cmd(
     --partition-by, --max-rows-per-file or --append, DST is a Parquet dataset
     folder (see docs/pipelines.md), written atomically.
     """
-    from clen_core.io.partitioned import (
-        DEFAULT_MAX_ROWS_PER_FILE,
-        open_partitioned,
-        write_partitioned,
-    )
-
-    dataset = partition_by is not None or max_rows_per_file is not None or append
+    _import_rich_meanwhile()  # for the summary, while the file is read
     with _errors():
-        name = _entity_name(entity)
-        keys: str | tuple[str, ...] = partition_by or ""
-        if dataset and partition_by is None and append and dst.is_dir() and any(dst.iterdir()):
-            keys = open_partitioned(dst, entity=name).partition_by  # the dataset's own keys
-        if dataset and to_fmt not in (None, "parquet"):
-            _fail(f"a partitioned dataset is Parquet; --to {to_fmt} cannot be used with it")
-        reader = read(src, entity=name, format=from_fmt, on_reject="collect", rejects=rejects)
-        _import_rich_meanwhile()
-        target_format = get_format(to_fmt) if to_fmt else None
-
-        fmt = (
-            get_format("parquet")
-            if dataset
-            else target_format or clen_core.io.formats.format_for_path(dst)
-        )
-        if fmt.write is None:
-            _fail(f"format {fmt.name!r} cannot write")
-        written = 0
-
-        def batches(progress: _Bar) -> Iterator[pa.RecordBatch]:
-            # Valid rows flow from reader to writer batch by batch: no object per row.
-            nonlocal written
-            task = progress.add_task(f"{src.name} → {dst.name}", total=None)
-            for batch, _ in reader.batches():
-                written += batch.num_rows
-                progress.update(task, completed=reader.read_rows)
-                yield batch
-            if strict and reader.rejected:
-                raise _StrictAbort
-
         try:
-            if dataset:
-                with _progress(quiet, "converting") as progress:
-                    write_partitioned(
-                        batches(progress),
-                        dst,
-                        entity=name,
-                        partition_by=keys,
-                        max_rows_per_file=max_rows_per_file or DEFAULT_MAX_ROWS_PER_FILE,
-                        append=append,
-                    )
-            else:
-                with _progress(quiet, "converting") as progress, atomic_file(dst) as sink:
-                    fmt.write(sink, get_entity(name), batches(progress))
-        except _StrictAbort:
+            with _progress(quiet, "converting") as progress:
+                done = convert(
+                    src,
+                    dst,
+                    entity=entity,
+                    from_format=from_fmt,
+                    to_format=to_fmt,
+                    rejects=rejects,
+                    strict=strict,
+                    partition_by=partition_by,
+                    max_rows_per_file=max_rows_per_file,
+                    append=append,
+                    progress=_rows_done(progress, f"{src.name} → {dst.name}"),
+                )
+        except RejectedRowsError as exc:
+            if not strict:
+                raise
+            # --strict and a row rejected: the whole file was read, DST left untouched.
             err.print(
-                f"{src}: {reader.rejected:,} of {reader.read_rows:,} row(s) rejected; "
+                f"{src}: {exc.rejected:,} of {exc.read:,} row(s) rejected; "
                 f"--strict: {dst} not written",
                 markup=False,
             )
-            for r in reader.rejects[:10]:
+            for r in exc.rejects[:10]:
                 err.print(f"  {r}", markup=False)
             raise typer.Exit(EXIT_FINDINGS) from None
     out.print(
-        f"{src} → {dst}: {reader.read_rows:,} read, {written:,} written, "
-        f"{reader.rejected:,} rejected"
-        + (f" (see {rejects})" if rejects and reader.rejected else ""),
+        f"{src} → {dst}: {done.read:,} read, {done.written:,} written, "
+        f"{done.rejected:,} rejected" + (f" (see {rejects})" if rejects and done.rejected else ""),
         markup=False,
     )
-    if reader.rejected and not rejects:
-        for r in reader.rejects[:10]:
+    if done.rejected and not rejects:
+        for r in done.rejects[:10]:
             err.print(f"  {r}", markup=False)
-    raise typer.Exit(EXIT_FINDINGS if strict and reader.rejected else EXIT_OK)
+    raise typer.Exit(EXIT_OK)
 
 
 # --------------------------------------------------------------------------- demo
@@ -647,7 +619,7 @@ def generate_cmd(
 
     with _errors():
         name = _entity_name(entity)
-        target = get_format(fmt) if fmt else clen_core.io.formats.format_for_path(out_path)
+        target = get_format(fmt) if fmt else format_for_path(out_path)
         if target.write is None:
             _fail(f"format {target.name!r} cannot write")
         info = get_entity(name)
@@ -725,34 +697,20 @@ def pt_report_cmd(
     )
 
 
-def _defer_pandas() -> None:
-    """pyarrow imports pandas (0.3 s) at its first array: not in a command that never uses it.
-
-    Only when every plugin loaded is clen_core's own: another package's plugin
-    may hand pandas values to pyarrow (see clen_core_launch.lazy_pandas).
-    """
-    from clen_core_launch import own_distribution
-    from clen_core_launch.lazy_pandas import defer
-
-    if all(own_distribution(p.distribution) for p in list_plugins() if p.status == "loaded"):
-        defer()
-
-
 def main() -> None:
-    """The console-script entry point: run ``clen``, exit with its code."""
-    _defer_pandas()
+    """The console-script entry point: run ``clen``, exit with its code.
+
+    Process tuning (threads, allocator, pandas and numpy kept out) is the
+    launcher's, :mod:`clen_core_launch`, which calls this.
+    """
     try:
         app(prog_name="clen")
     except BrokenPipeError:
         # Output piped into a command that stopped reading: leave quietly, as cat does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(EXIT_OK) from None
-    except Exception as exc:  # a bug, not bad data: still one line, unless --debug
-        if _state["debug"]:
-            raise
-        err.print(
-            f"error: internal error ({type(exc).__name__}: {exc}); "
-            "run with --debug for the traceback, and please report it",
-            markup=False,
-        )
+    except (ClenError, OSError) as exc:  # outside a command's own handling: still one line
+        err.print(f"error: {_known_error(exc)}", markup=False)
         raise SystemExit(EXIT_USAGE) from None
+    except Exception as exc:  # a bug, not bad data: one line, or its traceback with --debug
+        _internal_error(exc)

@@ -28,9 +28,17 @@ importing clen_core as a library changes nothing in its user's process.
   289-299 against 278-284 MB at the same speed (10 ms: 271-277 MB, but 10 %
   slower).
   Neither is set when the environment already says otherwise.
+- pyarrow imports pandas (0.3 s) at its first array, though the command never
+  uses it: once the plugins have loaded, and only when every one loaded is
+  clen_core's own, pyarrow is told that pandas is absent (:func:`defer_pandas`,
+  see :mod:`clen_core_launch.lazy_pandas`); should pandas be imported later,
+  pyarrow is told then.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
   frozen out of later collections (:func:`gc.freeze`).
+
+:mod:`clen_core.cli` itself only parses, calls the library and renders; it
+never imports this package.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ import gc
 import os
 import sys
 
-__all__ = ["environment", "main", "only_own_plugins", "own_distribution"]
+__all__ = ["defer_pandas", "environment", "main", "only_own_plugins", "own_distribution"]
 
 _PURGE_DELAY = {"validate": "-1", "convert": "100"}
 """``MIMALLOC_PURGE_DELAY`` (ms) by command: how long freed memory is kept for reuse
@@ -70,6 +78,20 @@ def only_own_plugins() -> bool:
     )
 
 
+def defer_pandas() -> None:
+    """Keep pyarrow from importing pandas at its first array, when every plugin loaded
+    is clen_core's own (another package's plugin may hand pandas values to pyarrow).
+
+    Call it once the plugins have loaded (see :mod:`clen_core_launch.lazy_pandas`).
+    """
+    from clen_core import plugins
+    from clen_core_launch.lazy_pandas import defer
+
+    loaded = [p for p in plugins.list_plugins() if p.status == "loaded"]
+    if all(own_distribution(p.distribution) for p in loaded):
+        defer()
+
+
 def main() -> None:
     """The console-script entry point of ``clen``."""
     for name, value in environment(sys.argv).items():
@@ -83,6 +105,7 @@ def main() -> None:
         from clen_core.plugins import get_plugin_manager
 
         get_plugin_manager()  # the plugins load here, not in the first command's time
+        defer_pandas()
     finally:
         if collecting:
             gc.enable()

@@ -14,7 +14,8 @@ places that each remember the answer:
   no such values for the rest of the process.
 
 So, after :func:`defer`, a ``pd.NA`` or ``pd.NaT`` inside a Python list or an
-object column is no longer read as null. Only the ``clen`` command calls it,
+object column is no longer read as null. Only the ``clen`` command's launcher
+calls it (:func:`clen_core_launch.defer_pandas`, once the plugins have loaded),
 and only when no other package's plugin is loaded: clen_core's own code never
 hands pandas values to pyarrow, and a library must not change pyarrow's state
 in its user's process.

@@ -24,6 +24,7 @@ the module of the same name.)
 """
 
 from clen_core.io.atomic import atomic_file
+from clen_core.io.commands import ConvertResult, FileValidation, convert, validate_file
 from clen_core.io.formats import Format, FormatError, UnknownFormatError, get_format
 from clen_core.io.partitioned import PartitionedDataset, open_partitioned, write_partitioned
 from clen_core.io.readwrite import (
@@ -42,6 +43,8 @@ from clen_core.io.records import Reject
 __all__ = [
     "DEFAULT_BATCH_ROWS",
     "DEFAULT_DATASET_FORMAT",
+    "ConvertResult",
+    "FileValidation",
     "Format",
     "FormatError",
     "PartitionedDataset",
@@ -51,10 +54,12 @@ __all__ = [
     "UnknownFormatError",
     "WriteResult",
     "atomic_file",
+    "convert",
     "get_format",
     "open_partitioned",
     "read",
     "read_dataset",
+    "validate_file",
     "write",
     "write_dataset",
     "write_partitioned",
