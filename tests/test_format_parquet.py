@@ -571,7 +571,8 @@ def _peak_while(n: int, path: Path) -> tuple[int, int]:
 def test_writing_and_reading_stream_in_bounded_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(clen_core.io.readwrite, "DEFAULT_BATCH_ROWS", 10_000)  # read batches gathered
+    # Read batches are gathered to this size.
+    monkeypatch.setattr(clen_core.io.readwrite, "DEFAULT_BATCH_ROWS", 10_000)
     small = _peak_while(50_000, tmp_path / "small.parquet")
     large = _peak_while(500_000, tmp_path / "large.parquet")
     assert pq.read_metadata(tmp_path / "large.parquet").num_row_groups == 50

@@ -248,6 +248,8 @@ _BUILTIN_FORMAT_PLUGINS = {
     "Parquet": "clen_core_parquet",
     "Published activity listings": "clen_core_listing",
 }
+_FORMAT_DOCS = {"clen_core_parquet": "clen_core.io.parquet"}
+"""Plugins that register a module of the core: their format is documented in it."""
 
 
 def _rest_doc_to_md(doc: str, level: int) -> str:
@@ -308,7 +310,7 @@ def formats_page() -> str:
         '`{"file", "row", "errors": [{"field", "value", "reason"}, ...], "record"}`.\n',
     ]
     for title, module_name in _BUILTIN_FORMAT_PLUGINS.items():
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(_FORMAT_DOCS.get(module_name, module_name))
         # The first paragraph names the plugin; the rest is the format's definition.
         body = inspect.cleandoc(module.__doc__ or "").partition("\n\n")[2]
         lines += [f"## {title} (`{module_name}`)\n", _rest_doc_to_md(body, 3)]

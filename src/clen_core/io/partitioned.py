@@ -19,10 +19,12 @@ the hive way, one folder level per partition key::
   the folder names (``country=01`` → integer), take the file's declared type
   instead, so codes stay text; for pyarrow-based readers (Dask) pass
   :meth:`PartitionedDataset.partitioning`.
-- **Files** are the entity's Parquet files as :mod:`clen_core_parquet` writes
-  them (zstd, the entity's Arrow schema and its metadata) plus
-  ``clen_core.partition_by`` in the schema metadata. ``max_rows_per_file``
-  bounds the rows of each file.
+- **Files** are written and read by :mod:`clen_core.io.parquet`, the
+  writer of every clen_core Parquet file, so they are encoded as a single
+  file is (zstd, dictionaries but for a one-field key, the entity's Arrow
+  schema and its metadata), plus ``clen_core.partition_by`` in the schema
+  metadata. Each file gathers the rows of its folder into row groups of up
+  to 100,000 rows; ``max_rows_per_file`` bounds the rows of each file.
 - **Folder names.** A value is written as text (``true``/``false``, ISO
   dates); a missing value as ``__HIVE_DEFAULT_PARTITION__``; the characters
   ``"#%'*:=?[]^{}``, DEL and the other characters hive escapes are
@@ -67,6 +69,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.errors import ArgumentError
+from clen_core.io import parquet
 from clen_core.io.formats import FormatError
 from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
 from clen_core.io.records import Reject
@@ -77,10 +80,9 @@ from clen_core.schema.arrow import arrow_schema, conform, to_arrow
 if TYPE_CHECKING:
     import ctypes
 
-    import pyarrow.parquet as pq
-
-# pyarrow.parquet and ctypes are imported where used: importing clen_core (and
-# so every `clen` command) would otherwise pay 30 ms for them.
+# ctypes is imported where used (and pyarrow.parquet by clen_core.io.parquet where a
+# file is read or written): importing clen_core (and so every `clen` command) would
+# otherwise pay 30 ms for them.
 
 __all__ = [
     "DEFAULT_MAX_ROWS_PER_FILE",
@@ -333,59 +335,61 @@ def _fsync_dir(path: Path) -> None:
 class _Files:
     """Open Parquet writers per partition folder, rolling files at ``max_rows``."""
 
-    def __init__(self, root: Path, schema: pa.Schema, max_rows: int) -> None:
+    def __init__(self, root: Path, info: EntityInfo, schema: pa.Schema, max_rows: int) -> None:
         self.root = root
+        self.info = info
         self.schema = schema
         self.max_rows = max_rows
         self.run = os.urandom(6).hex()
         self.count = 0
         self.paths: list[Path] = []
-        self.open: OrderedDict[str, tuple[pq.ParquetWriter, IO[bytes], int]] = OrderedDict()
+        self.open: OrderedDict[str, tuple[parquet.Writer, IO[bytes]]] = OrderedDict()
         self.dirs: set[Path] = set()
 
     def write(self, folder: str, table: pa.Table) -> None:
         offset = 0
         while offset < table.num_rows:
-            writer, sink, rows = self._writer(folder)
-            take = min(self.max_rows - rows, table.num_rows - offset)
-            writer.write_table(table.slice(offset, take), row_group_size=_ROW_GROUP_ROWS)
+            writer, sink = self._writer(folder)
+            take = min(self.max_rows - writer.rows, table.num_rows - offset)
+            writer.write(table.slice(offset, take), row_group_rows=_ROW_GROUP_ROWS)
             offset += take
-            rows += take
-            if rows >= self.max_rows:
-                self._close(folder, writer, sink)
+            if writer.rows >= self.max_rows:
+                self._close(writer, sink)
                 del self.open[folder]
-            else:
-                self.open[folder] = (writer, sink, rows)
 
-    def _writer(self, folder: str) -> tuple[pq.ParquetWriter, IO[bytes], int]:
+    def _writer(self, folder: str) -> tuple[parquet.Writer, IO[bytes]]:
         if folder in self.open:
             self.open.move_to_end(folder)
             return self.open[folder]
         if len(self.open) >= _MAX_OPEN_FILES:
-            old, (w, s, _) = self.open.popitem(last=False)
-            self._close(old, w, s)
+            _, (w, s) = self.open.popitem(last=False)
+            self._close(w, s)
         directory = self.root / folder
         directory.mkdir(parents=True, exist_ok=True)
         self.dirs.add(directory)
         path = directory / f"part-{self.run}-{self.count:05d}.parquet"
         self.count += 1
         sink = open(path, "wb")  # noqa: SIM115 - closed in _close
-        import pyarrow.parquet as pq
-
-        writer = pq.ParquetWriter(sink, self.schema, compression="zstd")
+        try:
+            writer = parquet.open_writer(sink, self.info, self.schema)
+        except BaseException:
+            sink.close()
+            raise
         self.paths.append(path)
-        self.open[folder] = (writer, sink, 0)
+        self.open[folder] = (writer, sink)
         return self.open[folder]
 
     @staticmethod
-    def _close(folder: str, writer: pq.ParquetWriter, sink: IO[bytes]) -> None:
-        writer.close()
-        sink.close()
+    def _close(writer: parquet.Writer, sink: IO[bytes]) -> None:
+        try:
+            writer.close()
+        finally:
+            sink.close()
 
     def close(self) -> None:
-        for folder, (w, s, _) in list(self.open.items()):
-            self._close(folder, w, s)
-        self.open.clear()
+        while self.open:
+            _, (w, s) = self.open.popitem(last=False)
+            self._close(w, s)
 
     def sync(self) -> None:
         """Make the written files durable: one ``syncfs`` on Linux, else one fsync each."""
@@ -508,7 +512,7 @@ def _write_into(
     schema: pa.Schema,
     max_rows: int,
 ) -> tuple[list[Path], int]:
-    files = _Files(root, schema, max_rows)
+    files = _Files(root, info, schema, max_rows)
     buffer = _Buffer(files)
     rows = 0
     try:
@@ -612,7 +616,7 @@ def write_partitioned(
                 str(target), "exists and is not empty; append to it, or choose a new folder"
             )
         for file in existing:  # every footer: one odd file is enough to refuse
-            _check_compatible(file, _read_schema(file), schema)
+            _check_compatible(file, parquet.read_schema(file), schema)
         tmp = target.parent / f".{target.name}.{_TMP}{os.urandom(4).hex()}"
         try:
             tmp.mkdir()
@@ -632,17 +636,6 @@ def write_partitioned(
             raise
     final = [target / p.relative_to(tmp) for p in paths]
     return WriteResult(tuple(final), {info.name: rows})
-
-
-def _read_schema(file: Path) -> pa.Schema:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_schema(file)
-    except (pa.ArrowException, OSError) as exc:
-        raise FormatError(
-            str(file), f"not a Parquet file, or its footer is damaged ({exc})"
-        ) from None
 
 
 def _link_tree(src: Path, dst: Path) -> None:
@@ -704,9 +697,7 @@ class PartitionedDataset:
 
     def count_rows(self, where: Where | None = None) -> int:
         """Rows in the selected files, from their footers (nothing else is read)."""
-        import pyarrow.parquet as pq
-
-        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.select(where))
+        return sum(parquet.count_rows(f) for f in self.select(where))
 
     def batches(
         self, where: Where | None = None, *, on_reject: OnReject = "error"
@@ -719,13 +710,15 @@ class PartitionedDataset:
         ``"collect"`` keeps them in :attr:`rejects`.
         """
         from clen_core.io.columnar import check_batch
-        from clen_core_parquet import read_batches
 
         derived = tuple(n for n in self.schema.names if n not in self.entity.field_names)
         read = rejected = 0
         for file in self.select(where):
             with open(file, "rb") as source:
-                for raw in read_batches(source, self.entity, str(file), ignore=derived):
+                batches = parquet.read_batches(
+                    source, self.entity, str(file), extra_columns=derived
+                )
+                for raw in batches:
                     checked = check_batch(self.entity, raw, flavour="python")
                     read += len(raw.rows)
                     rejected += len(checked.rejected_rows)
@@ -805,7 +798,7 @@ def open_partitioned(path: str | Path, *, entity: str | type | None = None) -> P
             raise FormatError(str(root), "no Parquet file in the folder; give entity=")
         info = get_entity(entity)
         return PartitionedDataset(root, info, (), dataset_schema(info), ())
-    got = _read_schema(files[0])
+    got = parquet.read_schema(files[0])
     name, _, keys_text = _describe(got)
     if entity is not None:
         info = get_entity(entity)
