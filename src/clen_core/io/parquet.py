@@ -99,7 +99,6 @@ __all__ = [
     "READ_BATCH_ROWS",
     "Writer",
     "count_rows",
-    "dictionary_columns",
     "fits",
     "open_writer",
     "read",
@@ -213,11 +212,6 @@ def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]
             writer.write(batch)
 
 
-def dictionary_columns(entity: EntityInfo, schema: pa.Schema | None = None) -> tuple[str, ...]:
-    """The Parquet leaf columns the writer dictionary-encodes: all but a one-field key."""
-    return _dictionary_columns(entity, arrow_schema(entity) if schema is None else schema)
-
-
 @functools.cache  # once per entity and schema: a partitioned dataset opens many files
 def _dictionary_columns(entity: EntityInfo, schema: pa.Schema) -> tuple[str, ...]:
     import pyarrow.parquet as pq
@@ -243,28 +237,26 @@ def _dictionary_columns(entity: EntityInfo, schema: pa.Schema) -> tuple[str, ...
 # --------------------------------------------------------------------------- footers
 
 
-def read_schema(path: str | Path) -> pa.Schema:
-    """The Arrow schema (with its metadata) of the Parquet file at ``path``, from its footer."""
+def _footer(path: str | Path) -> pq.FileMetaData:
+    """The footer of the Parquet file at ``path`` (nothing else is read)."""
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_schema(path)
+        return pq.read_metadata(path)
     except (pa.ArrowException, OSError) as exc:
         raise FormatError(
             str(path), f"not a Parquet file, or its footer is damaged ({exc})"
         ) from None
+
+
+def read_schema(path: str | Path) -> pa.Schema:
+    """The Arrow schema (with its metadata) of the Parquet file at ``path``, from its footer."""
+    return _footer(path).schema.to_arrow_schema()
 
 
 def count_rows(path: str | Path) -> int:
     """The rows of the Parquet file at ``path``, from its footer (nothing else is read)."""
-    import pyarrow.parquet as pq
-
-    try:
-        return int(pq.read_metadata(path).num_rows)
-    except (pa.ArrowException, OSError) as exc:
-        raise FormatError(
-            str(path), f"not a Parquet file, or its footer is damaged ({exc})"
-        ) from None
+    return int(_footer(path).num_rows)
 
 
 # --------------------------------------------------------------------------- reading
