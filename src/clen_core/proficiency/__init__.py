@@ -10,46 +10,8 @@ A new statistic goes in ``statistics``; what a round does with it, in
 ``evaluation``.
 """
 
-from clen_core.proficiency.evaluation import PTEvaluation, PTSummary, evaluate
-from clen_core.proficiency.statistics import (
-    MADE_FACTOR,
-    NIQR_FACTOR,
-    AlgorithmA,
-    ScoreClass,
-    action_signal,
-    algorithm_a,
-    classify_z,
-    en_score,
-    horwitz,
-    made,
-    median,
-    negligible,
-    niqr,
-    u_assigned,
-    z_prime_score,
-    z_score,
-    zeta_score,
-)
+from clen_core.proficiency import evaluation, statistics
+from clen_core.proficiency.evaluation import *  # noqa: F403 - its __all__ is part of ours
+from clen_core.proficiency.statistics import *  # noqa: F403 - its __all__ is part of ours
 
-__all__ = [
-    "MADE_FACTOR",
-    "NIQR_FACTOR",
-    "AlgorithmA",
-    "PTEvaluation",
-    "PTSummary",
-    "ScoreClass",
-    "action_signal",
-    "algorithm_a",
-    "classify_z",
-    "en_score",
-    "evaluate",
-    "horwitz",
-    "made",
-    "median",
-    "negligible",
-    "niqr",
-    "u_assigned",
-    "z_prime_score",
-    "z_score",
-    "zeta_score",
-]
+__all__ = sorted({*statistics.__all__, *evaluation.__all__})
