@@ -14,7 +14,7 @@ This module imports nothing of clen_core but the errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
@@ -96,12 +96,3 @@ class Registry(Generic[T]):
         """Every item, plugins' included, in registration order."""
         ensure_loaded()
         return tuple(self._items.values())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
