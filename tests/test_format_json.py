@@ -142,7 +142,7 @@ def test_extreme_floats_and_unicode_round_trip_exactly(fmt: str, tmp_path: Path)
     floats = [0.1, -0.0, 1e-300, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308]
     floats += [1 / 3, 2.0**53 + 2, 123456.789e-10]
     objs = [
-        cls(study_id=f"S-{i}-ü€😀", lab_id=base.lab_id, value=v, uncertainty=None)
+        cls(study_id=f"S-{i}-ü€😀", lab_id=base.lab_id, value=v, expanded_uncertainty=None)
         for i, v in enumerate(floats)
     ]
     path = tmp_path / f"pt_result{FORMATS[fmt]}"

@@ -32,6 +32,7 @@ ENTITY_CLASSES = {
     "substance": "Substance",
     "sample": "Sample",
     "analysis_result": "AnalysisResult",
+    "pt_round": "PTRound",
     "pt_study": "PTStudy",
     "pt_result": "PTResult",
     "pt_score": "PTScore",
@@ -142,7 +143,7 @@ def test_limit_and_limit_type_go_together_and_imply_the_decision() -> None:
         AnalysisResult(value=1.0, limit=2.0, **kw)
     assert info.value.fields == ("limit_type",)
     assert AnalysisResult(value=1.0, **kw).decision is None
-    r = AnalysisResult(value=10.5, uncertainty=0.2, limit=10.0, limit_type="upper", **kw)
+    r = AnalysisResult(value=10.5, expanded_uncertainty=0.2, limit=10.0, limit_type="upper", **kw)
     assert r.decision == clen_core.Decision.NON_COMPLIANT
 
 
@@ -205,9 +206,12 @@ def test_dataset_refuses_a_second_record_with_the_same_key() -> None:
 def test_composite_keys() -> None:
     r = clen_core.PTResult(study_id="S", lab_id="L", value=1.0)
     ds = Dataset([r])
-    assert ds.get("pt_result", ("S", "L")) is r
-    with pytest.raises(DuplicateKeyError, match="S/L"):
+    assert ds.get("pt_result", ("S", "L", 1)) is r
+    with pytest.raises(DuplicateKeyError, match="S/L/1"):
         ds.add(clen_core.PTResult(study_id="S", lab_id="L", value=2.0))
+    # A second replicate is another record.
+    ds.add(clen_core.PTResult(study_id="S", lab_id="L", replicate=2, value=2.0))
+    assert len(ds["pt_result"]) == 2
 
 
 def test_unknown_entity_names_list_the_known_ones() -> None:
@@ -234,11 +238,12 @@ def test_subpackages_are_not_shadowed_by_functions() -> None:
 
     for sub in ("columnar", "stages", "atomic", "bridges", "partitioned"):
         importlib.import_module(f"clen_core.io.{sub}")  # some load only when first used
+    importlib.import_module("clen_core.proficiency.report")
 
     for name in ("rules", "codes", "model", "schema", "plugins", "io", "proficiency"):
         assert isinstance(getattr(clen_core, name), types.ModuleType), name
     for name in ("formats", "records", "readwrite", "partitioned", "columnar", "stages", "bridges"):
         assert isinstance(getattr(clen_core.io, name), types.ModuleType), f"io.{name}"
-    for name in ("statistics", "evaluation", "report"):
+    for name in ("statistics", "qualitative", "evaluation", "report"):
         module = getattr(clen_core.proficiency, name)
         assert isinstance(module, types.ModuleType), f"proficiency.{name}"

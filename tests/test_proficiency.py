@@ -12,6 +12,7 @@ import math
 import random
 from pathlib import Path
 
+import attrs
 import pyarrow as pa
 import pytest
 from hypothesis import assume, given
@@ -19,18 +20,38 @@ from hypothesis import strategies as st
 
 import clen_core
 from clen_core.data import reference_dataset
-from clen_core.model.proficiency import PTPurpose, PTResult, PTScore, PTStudy, ScoreClass
+from clen_core.errors import StatisticsError
+from clen_core.model.proficiency import (
+    AssignedValueSource,
+    Censoring,
+    PTPurpose,
+    PTResult,
+    PTScore,
+    PTStudy,
+    ResultKind,
+    RobustEstimator,
+    ScoreClass,
+    ScoreName,
+    SigmaPtSource,
+)
 from clen_core.proficiency import (
+    AgreementLevel,
+    PTEvaluation,
     action_signal,
     algorithm_a,
     classify_z,
     en_score,
     evaluate,
+    evaluate_qualitative,
+    evaluate_round,
+    homogeneity,
     horwitz,
     made,
     median,
     negligible,
     niqr,
+    q_hampel,
+    stability,
     u_assigned,
     z_prime_score,
     z_score,
@@ -392,7 +413,7 @@ def test_z_prime_never_exceeds_z(d: float, sigma: float, u: float) -> None:
     assert abs(z_prime_score(d, 0.0, sigma, u)) <= abs(z_score(d, 0.0, sigma)) * (1 + 1e-12)
 
 
-# --------------------------------------------------------------------------- a whole round
+# --------------------------------------------------------------------------- a whole study
 
 
 def _study(**kw: object) -> PTStudy:
@@ -406,130 +427,305 @@ def _study(**kw: object) -> PTStudy:
     return PTStudy(**(base | kw))  # type: ignore[arg-type]
 
 
-def _result(lab: str, value: float, u: float | None = None, study: str = "PT-T") -> PTResult:
-    return PTResult(study_id=study, lab_id=lab, value=value, uncertainty=u)
+def _result(
+    lab: str,
+    value: float | None,
+    big_u: float | None = None,
+    k: float = 2.0,
+    *,
+    study: str = "PT-T",
+    replicate: int = 1,
+    censoring: Censoring | None = None,
+) -> PTResult:
+    return PTResult(
+        study_id=study,
+        lab_id=lab,
+        replicate=replicate,
+        value=value,
+        censoring=censoring,
+        expanded_uncertainty=big_u,
+        coverage_factor=k,
+    )
 
 
-def test_evaluate_the_reference_round() -> None:
+def test_evaluate_the_reference_item_a_by_consensus() -> None:
     ds = reference_dataset()
     study = ds.get("pt_study", "PT-2024-ETOH")
-    results = ds.records("pt_result")
-    ev = evaluate(study, results)
+    results = [r for r in ds.records("pt_result") if r.study_id == study.study_id]
+    ev = evaluate(study, results, stop="converged")
     sm = ev.summary
-    assert sm.p == 12
-    assert len(ev.scores) == 12
-    assert (sm.assigned_value_source, sm.sigma_pt_source) == ("algorithm_a", "algorithm_a")
-    # x_pt = x* = 40.026956, σ_pt = s* = .0576776, u(x_pt) = .0208126 (by hand, above).
+    assert (sm.p, sm.laboratories, len(ev.scores)) == (12, 12, 12)
+    assert sm.assigned_value_source == AssignedValueSource.PARTICIPANTS_CONSENSUS
+    assert sm.sigma_pt_source == SigmaPtSource.PARTICIPANTS_DATA
+    assert sm.characterisation_uncertainty_source == "consensus"
+    # x_pt = x* = 40.026956, σ_pt = s* = .0576776, u(x_pt) = 1.25 s*/√12 = .0208126 (the
+    # Algorithm A fixed point, by hand above).
     assert sm.assigned_value == approx(40.026956, abs=1e-6)
     assert sm.sigma_pt == approx(0.0576776, rel=1e-5)
-    assert sm.u_assigned_value == approx(0.0208126, rel=1e-5)
-    assert sm.negligible is False  # 1.25/√12 = .361 ≥ 0.3
+    assert sm.assigned_uncertainty == approx(0.0208126, rel=1e-5)
+    # .0208 ≥ 0.3 × .0577 = .0173: not negligible, so the class is read from z′ (9.2.1).
+    assert sm.negligible is False
+    assert sm.classified_by is ScoreName.Z_PRIME
+    assert "z′ is read" in sm.classified_by_reason
     assert sm.counts == {
         ScoreClass.SATISFACTORY: 11,
         ScoreClass.QUESTIONABLE: 0,
         ScoreClass.UNSATISFACTORY: 1,
     }
-    assert sm.action_signals == 1
     by_lab = {s.lab_id: s for s in ev.scores}
-    outlier = by_lab["IT-ROM"]  # 40.45
-    # d = 40.45 − 40.026956 = .423044
-    # z  = .423044/.0576776 = 7.33463
-    # z′ = .423044/√(.0576776² + .0208126²) = .423044/√(.003326705 + .000433164)
-    #    = .423044/.06131777 = 6.89921
-    # ζ  = .423044/√(.05² + .0208126²) = .423044/√.002933164 = .423044/.0541587 = 7.81119
-    # Eₙ = .423044/√(.1² + .0416252²) = ζ/2 = 3.90560 → action signal
-    assert outlier.value == 40.45
-    assert outlier.uncertainty == 0.05
+    outlier = by_lab["IT-ROM"]  # 40.45, U = .20 with k = 2: u(x) = .10
+    # d = .423044; z = .423044/.0576776 = 7.33463; z′ = .423044/√(.0576776² + .0208126²)
+    # = .423044/.0613178 = 6.89921; ζ = .423044/√(.1² + .0208126²) = .423044/.1021430
+    # = 4.14168; Eₙ = .423044/√(.2² + .0416252²) = .423044/.2042855 = 2.07084.
+    assert (outlier.value, outlier.expanded_uncertainty, outlier.coverage_factor) == (
+        40.45, 0.2, 2.0,
+    )  # fmt: skip
     assert outlier.z == approx(7.33463, rel=2e-5)
     assert outlier.z_prime == approx(6.89921, rel=2e-5)
-    assert outlier.zeta == approx(7.81119, rel=2e-5)
-    assert outlier.en == approx(3.90560, rel=2e-5)
+    assert outlier.zeta == approx(4.14168, rel=2e-5)
+    assert outlier.en == approx(2.07084, rel=2e-5)
     assert outlier.classification is ScoreClass.UNSATISFACTORY
     assert outlier.action_signal
-    # ES-MAD, 39.95: d = −.076956; z = −1.33424; z′ = −1.25504; ζ = −1.42093; Eₙ = −.71047.
-    low = by_lab["ES-MAD"]
-    assert (low.z, low.z_prime) == (approx(-1.33424, rel=2e-5), approx(-1.25504, rel=2e-5))
-    assert (low.zeta, low.en) == (approx(-1.42093, rel=2e-5), approx(-0.71047, rel=2e-5))
-    assert low.classification is ScoreClass.SATISFACTORY
-    assert not low.action_signal
-    assert all(s.classification is ScoreClass.SATISFACTORY for s in ev.scores if s is not outlier)
+    # FR-PAR states a standard uncertainty: U = .05 with k = 1, so u(x) = .05 and, for Eₙ,
+    # U(x) = .05 as reported: 40.07 − 40.026956 = .043044; ζ = .043044/√(.05² + .0208126²)
+    # = .043044/.0541587 = .794776; Eₙ = .043044/√(.05² + .0416252²) = .043044/.0650588
+    # = .661616.
+    fr = by_lab["FR-PAR"]
+    assert (fr.zeta, fr.en) == (approx(0.794776, rel=2e-5), approx(0.661616, rel=2e-5))
+    # NL-AMS reported no U: no ζ, no Eₙ, but a class.
+    nl = by_lab["NL-AMS"]
+    assert (nl.zeta, nl.en, nl.action_signal) == (None, None, False)
+    assert nl.classification is ScoreClass.SATISFACTORY
     assert [s.lab_id for s in ev.scores] == [r.lab_id for r in results]
 
 
-def test_evaluate_with_a_given_assigned_value_sigma_and_uncertainty() -> None:
-    # x_pt = 10, σ_pt = .75, u(x_pt) = 1, k = 2 (U = 2u):
-    #   lab   x      u(x)  d     z      z′ = d/1.25  ζ = d/√(u² + 1)   Eₙ = d/√((2u)² + 4)
-    #   A    11.5   .75   1.5   2      1.2          1.2               .6      satisfactory
-    #   B    12.25  .75   2.25  3      1.8          1.8               .9      unsatisfactory
-    #   C     8.0   —    −2    −2.667 −1.6          —                 —       questionable
-    #   D     7.5   .75  −2.5  −3.333 −2.0         −2.0              −1.0     unsat., signal
-    #   E    10.0   0     0     0      0            0                 0       satisfactory
-    study = _study(assigned_value=10.0, sigma_pt=0.75)
+def test_each_laboratory_s_own_u_and_k() -> None:
+    """ISO 13528:2022 9.3-9.7 with x_pt = 10, u(x_pt) = 1 (U(x_pt) = 2), σ_pt = .75, δE = 2.
+
+    z′ = D/1.25; ζ = D/√(u² + 1); Eₙ = D/√(U² + 4).
+
+    lab  x      U       k     u(x)  D     D%   PA     z       z′     ζ     Eₙ
+    A    11.5   1.5     2     .75   1.5   15   75     2       1.2    1.2   .6
+    B    12.25  1.5     2     .75   2.25  22.5 112.5  3       1.8    1.8   .9
+    K    11.5   1.2975  1.73  .75   1.5   15   75     2       1.2    1.2   .629192
+    D    7.5    1.5     2     .75   −2.5  −25  −125   −3.333  −2     −2    −1
+    Q    7.0    —       —     —     −3    −30  −150   −4      −2.4   —     —
+    E    6.0    0       2     0     −4    −40  −200   −5.333  −3.2   −4    −2
+    K's Eₙ: 1.5/√(1.2975² + 4) = 1.5/√5.68350625 = 1.5/2.3840105 = .629192.
+    u(x_pt) = 1 ≥ .3 × .75: the class is read from z′ (9.2.1): B is satisfactory although
+    its z is 3; Q is questionable although its z is −4.
+    """
+    study = _study(assigned_value=10.0, assigned_uncertainty=1.0, sigma_pt=0.75, delta_e=2.0)
     results = [
-        _result("A", 11.5, 0.75),
-        _result("B", 12.25, 0.75),
-        _result("C", 8.0),
-        _result("D", 7.5, 0.75),
-        _result("E", 10.0, 0.0),
+        _result("A", 11.5, 1.5),
+        _result("B", 12.25, 1.5),
+        _result("K", 11.5, 1.2975, 1.73),
+        _result("D", 7.5, 1.5),
+        _result("Q", 7.0),
+        _result("E", 6.0, 0.0),
     ]
-    ev = evaluate(study, results, u_assigned_value=1.0)
+    ev = evaluate(study, results)
     sm = ev.summary
-    assert (sm.assigned_value, sm.sigma_pt, sm.u_assigned_value) == (10.0, 0.75, 1.0)
-    assert (sm.assigned_value_source, sm.sigma_pt_source, sm.u_assigned_value_source) == (
-        "given", "given", "given",
-    )  # fmt: skip
-    assert sm.negligible is False  # 1 ≥ .225
+    assert (sm.assigned_value, sm.assigned_uncertainty, sm.sigma_pt) == (10.0, 1.0, 0.75)
+    assert (sm.assigned_value_source, sm.sigma_pt_source) == ("given", "given")
+    assert sm.characterisation_uncertainty_source == "given"
+    assert sm.classified_by is ScoreName.Z_PRIME
     s = {x.lab_id: x for x in ev.scores}
-    assert (s["A"].z, s["A"].z_prime, s["A"].zeta, s["A"].en) == (
-        2.0, approx(1.2), approx(1.2), approx(0.6),
-    )  # fmt: skip
-    assert s["A"].classification is ScoreClass.SATISFACTORY
-    assert (s["B"].z, s["B"].en) == (3.0, approx(0.9))
-    assert s["B"].classification is ScoreClass.UNSATISFACTORY
-    assert not s["B"].action_signal
-    assert s["C"].z == approx(-8 / 3)
-    assert s["C"].z_prime == approx(-1.6)
-    assert (s["C"].zeta, s["C"].en, s["C"].action_signal) == (None, None, False)
-    assert s["C"].classification is ScoreClass.QUESTIONABLE
-    assert (s["D"].z_prime, s["D"].en, s["D"].action_signal) == (approx(-2.0), -1.0, True)
-    assert (s["E"].z, s["E"].z_prime, s["E"].zeta, s["E"].en) == (0.0, 0.0, 0.0, 0.0)
-    assert sm.counts == {
-        ScoreClass.SATISFACTORY: 2,
-        ScoreClass.QUESTIONABLE: 1,
-        ScoreClass.UNSATISFACTORY: 2,
+    expected = {
+        #     D      D%     PA      z        z′    ζ     Eₙ
+        "A": (1.5, 15.0, 75.0, 2.0, 1.2, 1.2, 0.6),
+        "B": (2.25, 22.5, 112.5, 3.0, 1.8, 1.8, 0.9),
+        "K": (1.5, 15.0, 75.0, 2.0, 1.2, 1.2, 0.629192),
+        "D": (-2.5, -25.0, -125.0, -10 / 3, -2.0, -2.0, -1.0),
+        "Q": (-3.0, -30.0, -150.0, -4.0, -2.4, None, None),
+        "E": (-4.0, -40.0, -200.0, -16 / 3, -3.2, -4.0, -2.0),
     }
-    assert sm.action_signals == 1
-    # Without u(x_pt), a given value is taken as exact: z′ = z, ζ = d/u(x).
-    exact = evaluate(study, results)
-    assert exact.summary.u_assigned_value_source == "assumed_zero"
-    assert all(x.z_prime == x.z for x in exact.scores)
-    assert {x.lab_id: x.zeta for x in exact.scores}["A"] == approx(2.0)  # 1.5/.75
-    assert {x.lab_id: x.zeta for x in exact.scores}["E"] is None  # u(x) = u(x_pt) = 0
+    for lab, want in expected.items():
+        got = (s[lab].d, s[lab].d_percent, s[lab].pa, s[lab].z, s[lab].z_prime, s[lab].zeta)
+        assert got == tuple(approx(w, rel=1e-6) if w is not None else None for w in want[:6])
+        assert s[lab].en == (None if want[6] is None else approx(want[6], rel=1e-5)), lab
+    assert [s[x].classification for x in "ABKDQE"] == [
+        ScoreClass.SATISFACTORY,
+        ScoreClass.SATISFACTORY,
+        ScoreClass.SATISFACTORY,
+        ScoreClass.SATISFACTORY,
+        ScoreClass.QUESTIONABLE,
+        ScoreClass.UNSATISFACTORY,
+    ]
+    assert all(x.classified_by is ScoreName.Z_PRIME for x in ev.scores)
+    assert [s[x].action_signal for x in "ABKDQE"] == [False, False, False, True, False, True]
+    assert sm.action_signals == 2
+    assert (s["K"].expanded_uncertainty, s["K"].coverage_factor) == (1.2975, 1.73)
 
 
-def test_evaluate_sigma_given_assigned_value_by_consensus() -> None:
-    study = _study(sigma_pt=0.1)
-    ev = evaluate(study, [_result(f"L{i}", v) for i, v in enumerate(ETOH)])
-    assert ev.summary.sigma_pt == 0.1
-    assert ev.summary.sigma_pt_source == "given"
-    assert ev.summary.assigned_value == approx(40.026956, abs=1e-6)
-    # u(x_pt) = .0208126 < .03: negligible.
-    assert ev.summary.negligible is True
+def test_the_class_comes_from_z_prime_when_u_x_pt_is_not_negligible() -> None:
+    # The issue's laboratory: z = −3.05 but z′ = −2.59. With σ_pt = 1 and u(x_pt) = u,
+    # z′/z = 1/√(1 + u²) = 2.59/3.05 → u = √((3.05/2.59)² − 1) = .621915.
+    u = math.sqrt((3.05 / 2.59) ** 2 - 1)
+    study = _study(assigned_value=0.0, assigned_uncertainty=u, sigma_pt=1.0)
+    (score,) = evaluate(study, [_result("L", -3.05)]).scores
+    assert score.z == approx(-3.05)
+    assert score.z_prime == approx(-2.59)
+    assert score.classification is ScoreClass.QUESTIONABLE
+    assert score.classified_by is ScoreName.Z_PRIME
+    # The same laboratory against an exact x_pt is read by z: unsatisfactory.
+    (exact,) = evaluate(_study(assigned_value=0.0, sigma_pt=1.0), [_result("L", -3.05)]).scores
+    assert (exact.classification, exact.classified_by) == (
+        ScoreClass.UNSATISFACTORY, ScoreName.Z,
+    )  # fmt: skip
+
+
+def test_a_given_value_without_its_uncertainty_is_taken_as_exact_and_said_so() -> None:
+    ev = evaluate(_study(assigned_value=10.0, sigma_pt=0.5), [_result("A", 10.5, 0.5)])
+    assert ev.summary.characterisation_uncertainty_source == "assumed_zero"
+    assert ev.summary.assigned_uncertainty == 0
+    (s,) = ev.scores
+    assert s.z == s.z_prime == 1.0
+    assert s.zeta == approx(2.0)  # .5/.25
+
+
+def test_u_x_pt_adds_homogeneity_and_stability_in_quadrature() -> None:
+    # u_char = .3, u_hom = .4 → u(x_pt) = .5 (7.2.2, Formula 3); u_stab = 1.2 → 1.3.
+    study = _study(assigned_value=10.0, assigned_uncertainty=0.3, sigma_pt=5.0)
+    rs = [_result("A", 11.0)]
+    assert evaluate(study, rs).summary.assigned_uncertainty == approx(0.3)
+    with_hom = evaluate(attrs.evolve(study, homogeneity_uncertainty=0.4), rs).summary
+    assert (with_hom.homogeneity_uncertainty, with_hom.assigned_uncertainty) == (0.4, approx(0.5))
+    both = evaluate(
+        attrs.evolve(study, homogeneity_uncertainty=0.4, stability_uncertainty=1.2), rs
+    ).summary
+    assert both.assigned_uncertainty == approx(1.3)
+    # From the checks themselves (Annex B), when the study does not state them.
+    check = homogeneity([[10.0, 10.2], [10.6, 10.8], [9.9, 10.1], [10.3, 10.5]], 5.0)
+    from_check = evaluate(study, rs, homogeneity=check).summary
+    assert from_check.homogeneity is check
+    assert from_check.homogeneity_uncertainty == check.uncertainty == check.s_s
+    assert from_check.assigned_uncertainty == approx(math.hypot(0.3, check.s_s))
+    stab = stability([10.0, 10.2], [10.6, 10.8], 5.0)
+    assert evaluate(study, rs, stability=stab).summary.stability_uncertainty == approx(
+        0.6 / math.sqrt(3)
+    )
+
+
+def test_sigma_pt_from_each_source() -> None:
+    rs = [_result(f"L{i}", v) for i, v in enumerate(ETOH)]
+    # Fitness for purpose as a fraction of x_pt: 2 % of 40.
+    rel = evaluate(_study(assigned_value=40.0, sigma_pt_relative=0.02), rs).summary
+    assert (rel.sigma_pt, rel.sigma_pt_source) == (approx(0.8), "fitness_for_purpose")
+    # Horwitz (8.4): 1 mg/kg is c = 1e-6: (1e-6)^.8495 = 10^−5.097 = 7.99834e-6, so
+    # σ = .02 × 7.99834e-6 = 1.59967e-7, i.e. .159967 mg/kg (the classic 16 % at 1 ppm).
+    hw = evaluate(_study(assigned_value=1.0, sigma_pt_source=SigmaPtSource.HORWITZ), rs).summary
+    assert (hw.sigma_pt, hw.sigma_pt_source) == (approx(0.159967, rel=1e-5), "horwitz")
+    # A precision experiment (8.5): σ_R = .5, σ_r = .3, duplicates: √(.25 − .09 × .5) = .452769.
+    pe = evaluate(
+        _study(
+            assigned_value=40.0,
+            sigma_pt_source=SigmaPtSource.PRECISION_EXPERIMENT,
+            reproducibility_sd=0.5,
+            repeatability_sd=0.3,
+            replicates=2,
+        ),
+        rs,
+    ).summary
+    assert (pe.sigma_pt, pe.sigma_pt_source) == (approx(0.452769, rel=1e-6), "precision_experiment")
+    # The participants' data: Algorithm A's s*.
+    pd = evaluate(_study(assigned_value=40.0), rs, stop="converged").summary
+    assert (pd.sigma_pt, pd.sigma_pt_source) == (approx(0.0576776, rel=1e-5), "participants_data")
+
+
+def test_algorithm_a_stop_rule_and_q_hampel_as_the_consensus() -> None:
+    rs = [_result(f"L{i}", v) for i, v in enumerate(ETOH)]
+    iso = evaluate(_study(), rs).summary
+    assert iso.stop == "iso"
+    assert iso.assigned_value == algorithm_a(ETOH, stop="iso").location
+    converged = evaluate(_study(), rs, stop="converged").summary
+    assert converged.assigned_value == algorithm_a(ETOH).location
+    qh = evaluate(_study(estimator=RobustEstimator.Q_HAMPEL), rs).summary
+    want = q_hampel(ETOH)
+    assert (qh.assigned_value, qh.sigma_pt) == (want.location, want.scale)
+    assert qh.assigned_uncertainty == approx(1.25 * want.scale / math.sqrt(12))
+
+
+def test_replicates_are_averaged_and_their_count_checked() -> None:
+    study = _study(assigned_value=10.0, sigma_pt=1.0, replicates=2)
+    rs = [
+        _result("A", 10.2, 0.4, replicate=1),
+        _result("A", 10.6, 0.4, replicate=2),
+        _result("B", 9.0, 0.4, replicate=1),  # one of two asked
+        _result("C", 11.0, 0.2, 1.0, replicate=1),
+        _result("C", 11.0, 0.6, 2.0, replicate=2),  # differing U: the larger u is kept
+    ]
+    s = {x.lab_id: x for x in evaluate(study, rs).scores}
+    assert (s["A"].value, s["A"].replicates, s["A"].note) == (approx(10.4), 2, None)
+    assert s["B"].replicates == 1
+    assert "1 replicate(s) reported, 2 asked" in (s["B"].note or "")
+    assert (s["C"].expanded_uncertainty, s["C"].coverage_factor) == (0.6, 2.0)  # u .3 > .2
+    assert "different U" in (s["C"].note or "")
+
+
+def test_censored_and_missing_results_are_reported_never_dropped() -> None:
+    # x_pt = 10, σ_pt = .5, u(x_pt) = 0: z is read.
+    # "< 5": the limit scores (5 − 10)/.5 = −10, so whatever the true value, z ≤ −10.
+    # "< 12": the limit scores +4: the result may be anything below: not classed.
+    # "> 20": +20: unsatisfactory. "> 9": −2: not classed.
+    study = _study(assigned_value=10.0, sigma_pt=0.5)
+    rs = [
+        _result("A", 10.2),
+        _result("LOW", 5.0, censoring=Censoring.BELOW),
+        _result("HIGH-LOQ", 12.0, censoring=Censoring.BELOW),
+        _result("OVER", 20.0, censoring=Censoring.ABOVE),
+        _result("ABOVE-9", 9.0, censoring=Censoring.ABOVE),
+        _result("SILENT", None),
+    ]
+    ev = evaluate(study, rs)
+    s = {x.lab_id: x for x in ev.scores}
+    assert len(ev.scores) == 6
+    assert s["LOW"].classification is ScoreClass.UNSATISFACTORY
+    assert (s["LOW"].z, s["LOW"].censoring, s["LOW"].value) == (None, Censoring.BELOW, 5.0)
+    assert s["OVER"].classification is ScoreClass.UNSATISFACTORY
+    assert s["HIGH-LOQ"].classification is None
+    assert s["ABOVE-9"].classification is None
+    assert (s["SILENT"].classification, s["SILENT"].value) == (None, None)
+    assert all(s[x].note for x in ("LOW", "HIGH-LOQ", "OVER", "ABOVE-9", "SILENT"))
+    sm = ev.summary
+    assert (sm.laboratories, sm.p, sm.censored, sm.not_returned) == (6, 1, 4, 1)
+    assert sm.not_classified == 3
+    assert sum(sm.counts.values()) + sm.not_classified == sm.laboratories
+    # Censored results stay out of the consensus: x* of the numeric results only.
+    consensus = evaluate(_study(sigma_pt=1.0), [*rs, _result("B", 10.4), _result("C", 9.8)])
+    assert consensus.summary.p == 3
+    assert consensus.summary.assigned_value == approx(
+        algorithm_a([10.2, 10.4, 9.8], stop="iso").location
+    )
 
 
 def test_evaluate_refuses_what_it_cannot_score() -> None:
-    with pytest.raises(ValueError, match="no result"):
+    with pytest.raises(StatisticsError, match="no result"):
         evaluate(_study(), [])
-    with pytest.raises(ValueError, match="belongs to study OTHER"):
+    with pytest.raises(StatisticsError, match="belongs to study OTHER"):
         evaluate(_study(), [_result("A", 1.0), _result("B", 2.0, study="OTHER")])
-    with pytest.raises(ValueError, match="laboratory A has two results"):
+    with pytest.raises(StatisticsError, match="laboratory A has two results for replicate 1"):
         evaluate(_study(), [_result("A", 1.0), _result("A", 2.0)])
-    with pytest.raises(ValueError, match="degenerate"):
+    with pytest.raises(StatisticsError, match="degenerate"):
         evaluate(_study(), [_result(f"L{i}", 5.0) for i in range(6)] + [_result("X", 5.1)])
-    with pytest.raises(ValueError, match="at least 2 results"):
+    with pytest.raises(StatisticsError, match="fewer than 2 numeric results"):
         evaluate(_study(), [_result("A", 1.0)])
-    with pytest.raises(ValueError, match="coverage factor"):
-        evaluate(_study(), [_result("A", 1.0), _result("B", 2.0)], k=0)
+    crm = AssignedValueSource.CERTIFIED_REFERENCE_MATERIAL
+    with pytest.raises(StatisticsError, match="certified reference material"):
+        evaluate(_study(assigned_value_source=crm, sigma_pt=1.0), [_result("A", 1.0)])
+    with pytest.raises(StatisticsError, match=r"mass fraction.*'% vol'"):
+        evaluate(
+            _study(assigned_value=40.0, unit="% vol", sigma_pt_source=SigmaPtSource.HORWITZ),
+            [_result("A", 40.0)],
+        )
+    ffp = SigmaPtSource.FITNESS_FOR_PURPOSE
+    with pytest.raises(StatisticsError, match="neither sigma_pt nor sigma_pt_relative"):
+        evaluate(_study(assigned_value=1.0, sigma_pt_source=ffp), [_result("A", 1.0)])
+    pe = SigmaPtSource.PRECISION_EXPERIMENT
+    with pytest.raises(StatisticsError, match="reproducibility_sd"):
+        evaluate(_study(assigned_value=1.0, sigma_pt_source=pe), [_result("A", 1.0)])
+    with pytest.raises(StatisticsError, match="is classification: use evaluate_qualitative"):
+        evaluate(_study(kind=ResultKind.CLASSIFICATION), [_result("A", 1.0)])
     # A degenerate round is fine when the study gives x_pt and σ_pt.
     ok = evaluate(
         _study(assigned_value=5.0, sigma_pt=0.05),
@@ -540,9 +736,87 @@ def test_evaluate_refuses_what_it_cannot_score() -> None:
     assert {s.lab_id: s.z for s in ok.scores}["X"] == approx(2.0)
 
 
+lab_values = st.lists(st.integers(-5000, 5000).map(lambda i: i / 100), min_size=3, max_size=12)
+
+
+@given(
+    values=lab_values,
+    u=st.floats(0.01, 10),
+    k=st.floats(1.0, 3.0),
+    k2=st.floats(1.0, 3.0),
+    which=st.integers(0, 11),
+)
+def test_a_laboratory_s_k_changes_only_its_own_en(
+    values: list[float], u: float, k: float, k2: float, which: int
+) -> None:
+    """The same standard uncertainty u stated with another k: U = k·u. Only Eₙ may move."""
+    which %= len(values)
+    study = _study(assigned_value=0.0, assigned_uncertainty=0.2, sigma_pt=1.0)
+
+    def round_with(kk: float) -> dict[str, PTScore]:
+        rs = [
+            _result(f"L{i}", v, u * (kk if i == which else 2.0), kk if i == which else 2.0)
+            for i, v in enumerate(values)
+        ]
+        return {s.lab_id: s for s in evaluate(study, rs).scores}
+
+    a, b = round_with(k), round_with(k2)
+    for lab in a:
+        sa, sb = a[lab], b[lab]
+        assert (sa.z, sa.z_prime, sa.classification) == (sb.z, sb.z_prime, sb.classification)
+        assert sa.zeta == approx(sb.zeta, rel=1e-9, abs=1e-12)
+        if lab != f"L{which}":
+            assert sa.en == sb.en
+    la, lb = a[f"L{which}"], b[f"L{which}"]
+    d = values[which]
+    assert la.en == approx(d / math.hypot(k * u, 0.4), rel=1e-9, abs=1e-12)
+    assert lb.en == approx(d / math.hypot(k2 * u, 0.4), rel=1e-9, abs=1e-12)
+
+
+@given(values=lab_values, seed=st.integers(0, 2**32 - 1))
+def test_scores_do_not_depend_on_the_order_of_the_results(values: list[float], seed: int) -> None:
+    assume(len(set(values)) > len(values) // 2 + 1)  # not degenerate
+    study = _study(sigma_pt=1.0)
+    rs = [_result(f"L{i}", v, 0.5) for i, v in enumerate(values)]
+    shuffled = rs[:]
+    random.Random(seed).shuffle(shuffled)
+    try:
+        one = evaluate(study, rs, stop="converged")
+    except StatisticsError:
+        with pytest.raises(StatisticsError):
+            evaluate(study, shuffled, stop="converged")
+        return
+    two = evaluate(study, shuffled, stop="converged")
+    assert {s.lab_id: s for s in one.scores} == {s.lab_id: s for s in two.scores}
+
+
+@given(
+    values=lab_values,
+    a=st.sampled_from([0.5, 2.0, 10.0]),
+    b=st.sampled_from([-100.0, 0.0, 37.5]),
+)
+def test_z_and_classes_are_unchanged_by_a_change_of_unit_or_origin(
+    values: list[float], a: float, b: float
+) -> None:
+    study = _study(assigned_value=1.0, assigned_uncertainty=0.3, sigma_pt=1.5)
+    moved = _study(assigned_value=a * 1.0 + b, assigned_uncertainty=a * 0.3, sigma_pt=a * 1.5)
+    one = evaluate(study, [_result(f"L{i}", v, 1.0) for i, v in enumerate(values)])
+    two = evaluate(moved, [_result(f"L{i}", a * v + b, a * 1.0) for i, v in enumerate(values)])
+    for s, t in zip(one.scores, two.scores, strict=True):
+        for name in ("z", "z_prime", "zeta", "en"):
+            assert getattr(t, name) == approx(getattr(s, name), rel=1e-9, abs=1e-9)
+        if (
+            s.z_prime is not None
+            and abs(abs(s.z_prime) - 2) > 1e-9
+            and abs(abs(s.z_prime) - 3) > 1e-9
+        ):
+            assert t.classification is s.classification
+
+
 def test_scores_are_entities_and_round_trip_through_every_format(tmp_path: Path) -> None:
     ds = reference_dataset()
-    ev = evaluate(ds.get("pt_study", "PT-2024-ETOH"), ds.records("pt_result"))
+    study = ds.get("pt_study", "PT-2024-ETOH-B")
+    ev = evaluate(study, [r for r in ds.records("pt_result") if r.study_id == study.study_id])
     info = clen_core.get_entity(PTScore)
     assert info.name == "pt_score"
     assert info.key == ("study_id", "lab_id")
@@ -550,8 +824,107 @@ def test_scores_are_entities_and_round_trip_through_every_format(tmp_path: Path)
         path = tmp_path / f"pt_score.{ext}"
         clen_core.write(ev.scores, path, entity="pt_score")
         assert list(clen_core.read(path, entity="pt_score")) == list(ev.scores)
-    # The whole evaluation is JSON-ready.
     data = json.loads(json.dumps(ev.to_dict()))
     assert data["summary"]["counts"] == {"satisfactory": 11, "questionable": 0, "unsatisfactory": 1}
+    assert data["summary"]["homogeneity_uncertainty"] == 0.008
     assert len(data["scores"]) == 12
-    assert data["study"]["study_id"] == "PT-2024-ETOH"
+    assert data["study"]["study_id"] == "PT-2024-ETOH-B"
+
+
+# --------------------------------------------------------------------------- qualitative, rounds
+
+
+def test_a_classification_study_is_scored_by_level() -> None:
+    study = _study(kind=ResultKind.CLASSIFICATION, assigned_category="2208 90 69", unit="code")
+    rs = [
+        PTResult(study_id="PT-T", lab_id="A", category="2208 90 69"),
+        PTResult(study_id="PT-T", lab_id="B", category="2208.90.48"),
+        PTResult(study_id="PT-T", lab_id="C", category="2208 70 10"),
+        PTResult(study_id="PT-T", lab_id="D", category="2204 21 79"),
+        PTResult(study_id="PT-T", lab_id="E", category="0401 10 10"),
+        PTResult(study_id="PT-T", lab_id="F"),  # returned nothing
+    ]
+    ev = evaluate_qualitative(study, rs)
+    out = ev.outcome
+    assert ev.not_returned == ("F",)
+    assert {s.laboratory: s.level for s in out.scores} == {
+        "A": AgreementLevel.CN_SUBHEADING,
+        "B": AgreementLevel.HS_SUBHEADING,
+        "C": AgreementLevel.HEADING,
+        "D": AgreementLevel.CHAPTER,
+        "E": AgreementLevel.NONE,
+    }
+    assert out.n_correct == 1
+    data = json.loads(json.dumps(ev.to_dict()))
+    assert data["kind"] == "classification"
+    assert data["outcome"]["cumulative"]["heading"]["count"] == 3
+    with pytest.raises(StatisticsError, match="assigned CN code"):
+        evaluate_qualitative(_study(kind=ResultKind.CLASSIFICATION), rs)
+    with pytest.raises(StatisticsError, match="quantitative: use evaluate"):
+        evaluate_qualitative(_study(), rs)
+
+
+def test_nominal_ordinal_and_identification_studies() -> None:
+    def rs(*cats: str) -> list[PTResult]:
+        return [PTResult(study_id="PT-T", lab_id=f"L{i}", category=c) for i, c in enumerate(cats)]
+
+    nominal = evaluate_qualitative(_study(kind=ResultKind.NOMINAL), rs("x", "x", "y")).outcome
+    assert (nominal.assigned, nominal.assigned_by, nominal.n_agreeing) == ("x", "mode", 2)
+    scale = ("low", "medium", "high")
+    ordinal = evaluate_qualitative(
+        _study(kind=ResultKind.ORDINAL, ordinal_scale=scale, assigned_category="medium"),
+        rs("low", "medium", "high", "high"),
+    ).outcome
+    assert [s.difference for s in ordinal.scores] == [-1, 0, 1, 1]
+    with pytest.raises(StatisticsError, match="ordinal_scale"):
+        evaluate_qualitative(_study(kind=ResultKind.ORDINAL), rs("low"))
+    present = evaluate_qualitative(
+        _study(kind=ResultKind.IDENTIFICATION, assigned_category="present"),
+        rs("present", "absent", "detected"),
+    ).outcome
+    assert present.n_correct == 2
+    # Which substance: the assigned CAS RN says the answers are CAS RNs.
+    which = evaluate_qualitative(
+        _study(kind=ResultKind.IDENTIFICATION, assigned_category="64-17-5"),
+        rs("64-17-5", "67-56-1"),
+    ).outcome
+    assert (which.system, which.n_correct) == ("cas", 1)
+
+
+def test_evaluate_round_on_the_reference_round() -> None:
+    ds = reference_dataset()
+    (pt_round,) = ds.records("pt_round")
+    studies = [s for s in ds.records("pt_study") if s.round_id == pt_round.round_id]
+    ev = evaluate_round(studies, ds.records("pt_result"), pt_round=pt_round)
+    assert [type(e).__name__ for e in ev.studies] == [
+        "PTEvaluation", "PTEvaluation", "QualitativeEvaluation",
+    ]  # fmt: skip
+    a, b = ev.studies[0], ev.studies[1]
+    assert isinstance(a, PTEvaluation)
+    assert isinstance(b, PTEvaluation)
+    # Combined scores (9.8): each laboratory's two read scores (z′ for A, z for B).
+    combined = {c.lab_id: c for c in ev.combined}
+    assert len(combined) == 12
+    for lab in combined:
+        sa = {s.lab_id: s for s in a.scores}[lab]
+        sb = {s.lab_id: s for s in b.scores}[lab]
+        read = [sa.z_prime, sb.z]
+        assert combined[lab].n == 2
+        assert combined[lab].rescaled_sum_z == approx(sum(read) / math.sqrt(2))  # type: ignore[arg-type]
+        assert combined[lab].sum_squared_z == approx(sum(x * x for x in read))  # type: ignore[operator]
+    assert json.loads(json.dumps(ev.to_dict()))["round"]["round_id"] == "CLEN-PT-2024-1"
+    with pytest.raises(StatisticsError, match="not in the round"):
+        evaluate_round(studies[:1], ds.records("pt_result"))
+    with pytest.raises(StatisticsError, match="at least one study"):
+        evaluate_round([], [])
+
+
+def test_the_reference_dataset_stores_the_scores_of_its_quantitative_studies() -> None:
+    ds = reference_dataset()
+    stored = {(s.study_id, s.lab_id): s for s in ds.records("pt_score")}
+    for study in ds.records("pt_study"):
+        if study.kind is not ResultKind.QUANTITATIVE:
+            continue
+        rs = [r for r in ds.records("pt_result") if r.study_id == study.study_id]
+        for s in evaluate(study, rs).scores:
+            assert stored[(s.study_id, s.lab_id)] == s

@@ -23,6 +23,7 @@ from clen_core import (
     ActionPlanItem,
     Activity,
     AnalysisResult,
+    AssignedValueSource,
     AttachePost,
     ClenError,
     Dataset,
@@ -36,9 +37,11 @@ from clen_core import (
     PTResult,
     PTStudy,
     Report,
+    ResultKind,
     Rule,
     Sample,
     Severity,
+    SigmaPtSource,
     Substance,
     decide,
     get_entity,
@@ -181,7 +184,7 @@ def result(result_id: str = "R1", **kw: Any) -> AnalysisResult:
         "analyte": "ethanol",
         "value": 40.0,
         "unit": "% vol",
-        "uncertainty": 0.2,
+        "expanded_uncertainty": 0.2,
     }
     return AnalysisResult(**(base | kw))
 
@@ -304,7 +307,7 @@ def test_dup_composite_key() -> None:
     found = run(results, "DUP-001")
     assert [f.row for f in found] == [3, 5]
     for f, row in zip(found, [3, 5], strict=True):
-        check(f, "DUP-001", ERROR, "pt_result", "S1/L1", row, None)
+        check(f, "DUP-001", ERROR, "pt_result", "S1/L1/1", row, None)
 
 
 def test_dup_composite_key_needs_every_part_equal() -> None:
@@ -727,10 +730,10 @@ RES004_CASES = [
 @covers("RES-004")
 def test_res004_non_compliant_and_inconclusive_with_distinct_messages() -> None:
     results = [
-        result(f"R{i}", value=v, uncertainty=u, limit=lim, limit_type=lt)
+        result(f"R{i}", value=v, expanded_uncertainty=u, limit=lim, limit_type=lt)
         for i, (v, u, lim, lt, _) in enumerate(RES004_CASES, 1)
     ]
-    results.append(result("RX", value=1e9, uncertainty=None))  # no limit: no decision
+    results.append(result("RX", value=1e9, expanded_uncertainty=None))  # no limit: no decision
     found = {f.key: f for f in run(results, "RES-004")}
     expected = {f"R{i}": d for i, (*_, d) in enumerate(RES004_CASES, 1) if d != "compliant"}
     assert set(found) == set(expected)
@@ -751,15 +754,15 @@ def test_res004_non_compliant_and_inconclusive_with_distinct_messages() -> None:
 def test_res004_cases_agree_with_decide() -> None:
     for v, u, lim, lt, expected in RES004_CASES:
         assert decide(v, u or 0.0, lim, lt) == expected
-        r = result("R", value=v, uncertainty=u, limit=lim, limit_type=lt)
+        r = result("R", value=v, expanded_uncertainty=u, limit=lim, limit_type=lt)
         assert r.decision == expected
 
 
 def test_res004_compliant_or_without_limit_not_flagged() -> None:
     results = [
-        result("R1", value=9.0, uncertainty=0.5, limit=10.0, limit_type="upper"),
-        result("R2", value=11.0, uncertainty=0.5, limit=10.0, limit_type="lower"),
-        result("R3", value=1e6, uncertainty=None),
+        result("R1", value=9.0, expanded_uncertainty=0.5, limit=10.0, limit_type="upper"),
+        result("R2", value=11.0, expanded_uncertainty=0.5, limit=10.0, limit_type="lower"),
+        result("R3", value=1e6, expanded_uncertainty=None),
     ]
     assert run(results, "RES-004") == []
 
@@ -777,7 +780,9 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 def test_res004_agrees_with_decide(
     value: float, uncertainty: float | None, limit: float, limit_type: str
 ) -> None:
-    r = result("R1", value=value, uncertainty=uncertainty, limit=limit, limit_type=limit_type)
+    r = result(
+        "R1", value=value, expanded_uncertainty=uncertainty, limit=limit, limit_type=limit_type
+    )
     decision = decide(value, uncertainty or 0.0, limit, limit_type)
     assert r.decision == decision
     found = run([r], "RES-004")
@@ -836,6 +841,16 @@ def test_pt001_enough_results_or_no_result_table() -> None:
     assert run([study("PT1"), study("PT2")], "PT-001") == []
 
 
+def test_pt001_counts_laboratories_not_replicates() -> None:
+    duplicates = [
+        PTResult(study_id="PT1", lab_id=f"L{i}", replicate=j, value=40.0 + i / 100)
+        for i in range(5)
+        for j in (1, 2)
+    ]
+    found = run([study("PT1"), *duplicates], "PT-001")
+    check(only(found), "PT-001", WARNING, "pt_study", "PT1", 1, None, 5)
+
+
 @covers("PT-002")
 def test_pt002_no_sigma() -> None:
     data = [study("PT1", sigma_pt=0.5), study("PT2", sigma_pt=None)]
@@ -844,6 +859,29 @@ def test_pt002_no_sigma() -> None:
 
 def test_pt002_sigma_given() -> None:
     assert run([study("PT1", sigma_pt=0.5), study("PT2", sigma_pt=1e-9)], "PT-002") == []
+
+
+def test_pt002_sigma_from_another_source_or_a_qualitative_study() -> None:
+    data = [
+        study("PT1", sigma_pt=None, sigma_pt_relative=0.02),
+        study("PT2", sigma_pt=None, sigma_pt_source=SigmaPtSource.HORWITZ),
+        study("PT3", sigma_pt=None, kind=ResultKind.CLASSIFICATION),
+        study("PT4", sigma_pt=None, sigma_pt_source=SigmaPtSource.PARTICIPANTS_DATA),
+    ]
+    check(only(run(data, "PT-002")), "PT-002", INFO, "pt_study", "PT4", 4, "sigma_pt", None)
+
+
+@covers("PT-003")
+def test_pt003_source_without_value() -> None:
+    crm = AssignedValueSource.CERTIFIED_REFERENCE_MATERIAL
+    data = [
+        study("PT1", assigned_value_source=crm, assigned_value=10.0),
+        study("PT2", assigned_value_source=crm),
+        study("PT3", assigned_value_source=AssignedValueSource.PARTICIPANTS_CONSENSUS),
+        study("PT4"),
+        study("PT5", assigned_value_source=crm, kind=ResultKind.NOMINAL),
+    ]
+    check(only(run(data, "PT-003")), "PT-003", ERROR, "pt_study", "PT2", 2, "assigned_value", None)
 
 
 # --- enforcement ----------------------------------------------------------------------------
@@ -1003,7 +1041,7 @@ def test_att001_host_not_covered() -> None:
 
 def test_every_builtin_rule_is_tested() -> None:
     assert builtin_rule_ids() == COVERED
-    assert len(COVERED) == 25
+    assert len(COVERED) == 26
 
 
 # --- the report -----------------------------------------------------------------------------

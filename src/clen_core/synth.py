@@ -93,12 +93,17 @@ from clen_core.data import ACTIONS, MEMBER_STATES
 from clen_core.errors import ArgumentError, ClenError
 from clen_core.model import (
     ActivityKind,
+    AssignedValueSource,
+    Censoring,
     LabKind,
     LabStatus,
     MethodSource,
     MethodStatus,
     ObjectiveLevel,
     PTPurpose,
+    ResultKind,
+    RobustEstimator,
+    SigmaPtSource,
 )
 from clen_core.model.compliance import LimitType
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
@@ -225,6 +230,10 @@ def _weights(weights: Sequence[int]) -> Any:
 
 def _null_where(mask: Any, values: Any) -> Any:
     return pc.if_else(mask, pa.scalar(None, values.type), values)
+
+
+def _zeros(d: _Draw) -> Any:
+    return pc.multiply(pc.cast(d.idx, pa.int64()), 0)
 
 
 def _keep_where(mask: Any, values: Any) -> Any:
@@ -1799,7 +1808,7 @@ def _analysis_result(gen: _Gen, d: _Draw) -> Columns:
         "analyte": _P_ANALYTE.take(profile),
         "value": value,
         "unit": _P_UNIT.take(profile),
-        "uncertainty": _null_where(d.chance("uncertainty#null", 0.1), uncertainty),
+        "expanded_uncertainty": _null_where(d.chance("uncertainty#null", 0.1), uncertainty),
         "coverage_factor": pc.if_else(d.chance("k", 0.9), 2.0, 1.96),
         "limit": _keep_where(with_limit, _P_LIMIT.take(profile)),
         "limit_type": _keep_where(with_limit, _enum_array(LimitType, _P_LIMIT_TYPE.take(profile))),
@@ -1879,6 +1888,26 @@ def _pt_study(gen: _Gen, d: _Draw) -> Columns:
         ),
         "assigned_value": _keep_where(assigned, value),
         "sigma_pt": _keep_where(pc.and_(assigned, d.chance("sigma", 0.8)), pc.round(sigma, 4)),
+        # Quantitative, one result per laboratory: what the benchmarks and trials need.
+        "kind": _enum_array(ResultKind, _zeros(d)),
+        "replicates": pc.add(_zeros(d), 1),
+        "assigned_uncertainty": _keep_where(assigned, pc.round(pc.multiply(sigma, 0.2), 4)),
+        "assigned_value_source": _keep_where(
+            assigned,
+            _enum_array(AssignedValueSource, d.below("source", 4)),
+        ),
+        "estimator": _enum_array(RobustEstimator, _zeros(d)),
+        "assigned_category": pa.nulls(d.n, pa.string()),
+        "ordinal_scale": pa.array([[]] * d.n, pa.list_(pa.string())),
+        "sigma_pt_relative": pa.nulls(d.n, pa.float64()),
+        "sigma_pt_source": _keep_where(
+            pc.equal(_zeros(d), 1), _enum_array(SigmaPtSource, _zeros(d))
+        ),
+        "reproducibility_sd": pa.nulls(d.n, pa.float64()),
+        "repeatability_sd": pa.nulls(d.n, pa.float64()),
+        "delta_e": pa.nulls(d.n, pa.float64()),
+        "homogeneity_uncertainty": pa.nulls(d.n, pa.float64()),
+        "stability_uncertainty": pa.nulls(d.n, pa.float64()),
     }
 
 
@@ -1899,9 +1928,16 @@ def _pt_result(gen: _Gen, d: _Draw) -> Columns:
         "study_id": _ids("PT", gen.seed, study),
         "lab_id": labs.take(lab),
         "value": value,
-        "uncertainty": _null_where(
-            d.chance("u#null", 0.2), pc.round(pc.abs(pc.multiply(value, relative)), 4)
+        # Expanded uncertainties with k = 2 mostly, as laboratories report them.
+        "expanded_uncertainty": _null_where(
+            d.chance("u#null", 0.2),
+            pc.round(pc.abs(pc.multiply(value, pc.multiply(relative, 2.0))), 4),
         ),
+        "coverage_factor": pc.if_else(d.chance("k", 0.85), 2.0, 1.96),
+        "replicate": pc.add(_zeros(d), 1),
+        "censoring": _keep_where(pc.equal(_zeros(d), 1), _enum_array(Censoring, _zeros(d))),
+        "category": pa.nulls(d.n, pa.string()),
+        "method_id": pa.nulls(d.n, pa.string()),
     }
 
 

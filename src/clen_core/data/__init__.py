@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+import attrs
 
 from clen_core.model import (
     Action,
@@ -30,6 +33,7 @@ from clen_core.model import (
     Activity,
     ActivityKind,
     AnalysisResult,
+    AssignedValueSource,
     AttachePost,
     Dataset,
     FundedAction,
@@ -51,8 +55,11 @@ from clen_core.model import (
     ProjectGroup,
     PTPurpose,
     PTResult,
+    PTRound,
     PTStudy,
+    ResultKind,
     Sample,
+    SigmaPtSource,
     Substance,
 )
 from clen_core.model.compliance import LimitType
@@ -236,41 +243,123 @@ def _science() -> list[object]:
     ]  # fmt: skip
     results = [
         AnalysisResult(result_id="R-001", sample_id="S-2024-001", method_id="M-ETOH-01",
-                       analyte="ethanol", value=40.1, unit="% vol", uncertainty=0.2,
+                       analyte="ethanol", value=40.1, unit="% vol", expanded_uncertainty=0.2,
                        cn_found="2208 90 69"),
         AnalysisResult(result_id="R-002", sample_id="S-2024-002", method_id="M-ETOH-01",
-                       analyte="ethanol", value=79.2, unit="% vol", uncertainty=0.3, limit=80.0,
+                       analyte="ethanol", value=79.2, unit="% vol", expanded_uncertainty=0.3, limit=80.0,
                        limit_type=LimitType.LOWER, cn_found="2208 90 99"),
         AnalysisResult(result_id="R-003", sample_id="S-2024-003", method_id="M-NIC-01",
-                       analyte="nicotine", value=20.3, unit="mg/mL", uncertainty=1.0, limit=20.0,
+                       analyte="nicotine", value=20.3, unit="mg/mL", expanded_uncertainty=1.0, limit=20.0,
                        limit_type=LimitType.UPPER, cn_found="2404 12 00"),
         AnalysisResult(result_id="R-004", sample_id="S-2024-004", method_id="M-CAF-01",
-                       analyte="caffeine", value=298.0, unit="mg/L", uncertainty=12.0,
+                       analyte="caffeine", value=298.0, unit="mg/L", expanded_uncertainty=12.0,
                        limit=320.0, limit_type=LimitType.UPPER, cn_found="2202 99 19"),
     ]  # fmt: skip
     return [*methods, *substances, *samples, *results]
 
 
+def _evolve(study: PTStudy, **changes: Any) -> PTStudy:
+    # attrs.evolve re-runs the entity's checks; mypy cannot see that PTStudy is an attrs class.
+    return attrs.evolve(study, **changes)  # type: ignore[misc]
+
+
 def _proficiency() -> list[object]:
-    study = PTStudy(
+    """One illustrative round: two test items of a spirit drink, and its classification.
+
+    Item A's x_pt and σ_pt come from the participants (Algorithm A); item B's
+    x_pt from the formulation and σ_pt for fitness for purpose, with
+    duplicates; the classification study asks each laboratory for the CN code
+    of item A. The figures are illustrative, not a published round.
+    """
+    pt_round = PTRound(
+        round_id="CLEN-PT-2024-1",
+        title="Spirit drinks: alcoholic strength and tariff classification (illustrative)",
+        provider="CLEN Action 2 (illustrative)",
+        coordinator_lab="EL-ATH",
+        closing_date=_D(2024, 10, 15),
+        report_date=_D(2024, 11, 29),
+        report_issue="1",
+    )
+    item_a = PTStudy(
         study_id="PT-2024-ETOH",
-        title="Alcoholic strength of a spirit drink (illustrative round)",
+        title="Alcoholic strength of a spirit drink, item A (illustrative round)",
         purpose=PTPurpose.PROFICIENCY,
         analyte="ethanol",
         unit="% vol",
         matrix="spirit drink",
         closing_date=_D(2024, 10, 15),
         coordinator_lab="EL-ATH",
+        round_id=pt_round.round_id,
+        item_id="A",
     )
-    values = [40.02, 40.05, 39.98, 40.10, 39.95, 40.01, 40.07, 39.99, 40.45, 40.03, 39.97, 40.04]
+    item_b = _evolve(
+        item_a,
+        study_id="PT-2024-ETOH-B",
+        title="Alcoholic strength of a spirit drink, item B (illustrative round)",
+        item_id="B",
+        replicates=2,
+        assigned_value=37.52,
+        assigned_uncertainty=0.01,
+        assigned_value_source=AssignedValueSource.FORMULATION,
+        sigma_pt=0.1,
+        sigma_pt_source=SigmaPtSource.FITNESS_FOR_PURPOSE,
+        delta_e=0.3,
+        homogeneity_uncertainty=0.008,
+    )
+    cn = _evolve(
+        item_a,
+        study_id="PT-2024-CN",
+        title="Tariff classification of item A (illustrative round)",
+        analyte="CN code",
+        unit="code",
+        kind=ResultKind.CLASSIFICATION,
+        assigned_category="2208 90 69",
+        assigned_value_source=AssignedValueSource.EXPERT_CONSENSUS,
+    )
     labs = [lab_id for lab_id, *_ in _LABS]
-    results = [
-        PTResult(study_id=study.study_id, lab_id=lab, value=v, uncertainty=0.05)
-        for lab, v in zip(labs, values, strict=True)
-    ]
+    a = [40.02, 40.05, 39.98, 40.10, 39.95, 40.01, 40.07, 39.99, 40.45, 40.03, 39.97, 40.04]
+    # Item B in duplicate: each laboratory's bias on A shows again on B (a Youden plot).
+    b = [(37.51, 37.53), (37.55, 37.56), (37.47, 37.49), (37.60, 37.62), (37.44, 37.46),
+         (37.50, 37.52), (37.57, 37.58), (37.49, 37.50), (37.93, 37.97), (37.53, 37.52),
+         (37.46, 37.48), (37.54, 37.55)]  # fmt: skip
+    # Most laboratories state U with k = 2; two state k = 1.73 and 1 (a standard uncertainty).
+    k = [2.0, 2.0, 2.0, 1.73, 2.0, 2.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    big_u = [0.10, 0.08, 0.12, 0.09, 0.10, 0.06, 0.05, 0.10, 0.20, 0.10, None, 0.12]
+    codes = ["2208 90 69", "2208 90 69", "2208 90 69", "2208 90 48", "2208 90 69",
+             "2208 90 69", "2208 70 10", "2208 90 69", "2204 21 79", "2208 90 69",
+             "2208 90 69", "2208 90 69"]  # fmt: skip
+    results: list[PTResult] = []
+    for i, lab in enumerate(labs):
+        u, ki = big_u[i], k[i]
+        results.append(
+            PTResult(
+                study_id=item_a.study_id,
+                lab_id=lab,
+                value=a[i],
+                expanded_uncertainty=u,
+                coverage_factor=ki,
+            )
+        )
+        results += [
+            PTResult(
+                study_id=item_b.study_id,
+                lab_id=lab,
+                replicate=j + 1,
+                value=v,
+                expanded_uncertainty=u,
+                coverage_factor=ki,
+            )
+            for j, v in enumerate(b[i])
+        ]
+        results.append(PTResult(study_id=cn.study_id, lab_id=lab, category=codes[i]))
     from clen_core.proficiency.evaluation import evaluate
 
-    return [study, *results, *evaluate(study, results).scores]
+    scores = [
+        s
+        for study in (item_a, item_b)
+        for s in evaluate(study, [r for r in results if r.study_id == study.study_id]).scores
+    ]
+    return [pt_round, item_a, item_b, cn, *results, *scores]
 
 
 def _enforcement() -> list[object]:

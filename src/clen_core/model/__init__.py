@@ -30,7 +30,20 @@ from clen_core.model.science import (
     Sample,
     Substance,
 )
-from clen_core.model.proficiency import PTPurpose, PTResult, PTScore, PTStudy, ScoreClass
+from clen_core.model.proficiency import (
+    AssignedValueSource,
+    Censoring,
+    PTPurpose,
+    PTResult,
+    PTRound,
+    PTScore,
+    PTStudy,
+    ResultKind,
+    RobustEstimator,
+    ScoreClass,
+    ScoreName,
+    SigmaPtSource,
+)
 from clen_core.model.enforcement import ActionPlanItem, ItemStatus, Objective, ObjectiveLevel
 from clen_core.model.programme import FundedAction, FundedActionType, Programme
 from clen_core.model.cooperation import AttachePost, InformationExchange, Partner, PartnerKind
@@ -43,7 +56,9 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "AnalysisResult",
+    "AssignedValueSource",
     "AttachePost",
+    "Censoring",
     "Dataset",
     "DuplicateKeyError",
     "EntityInfo",
@@ -64,14 +79,19 @@ __all__ = [
     "Ordered",
     "PTPurpose",
     "PTResult",
+    "PTRound",
     "PTScore",
     "PTStudy",
     "Partner",
     "PartnerKind",
     "Programme",
     "ProjectGroup",
+    "ResultKind",
+    "RobustEstimator",
     "Sample",
     "ScoreClass",
+    "ScoreName",
+    "SigmaPtSource",
     "Spec",
     "Substance",
     "Together",

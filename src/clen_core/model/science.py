@@ -119,7 +119,7 @@ class AnalysisResult:
     analyte: str = field("What was measured.", max_length=200)
     value: float = field("Measured value.")
     unit: str = field("Unit of the value, e.g. ``% vol``.", max_length=32)
-    uncertainty: float | None = field(
+    expanded_uncertainty: float | None = field(
         "Expanded uncertainty U, in the value's unit.", ge=0, default=None
     )
     coverage_factor: float = field("Coverage factor k of U.", gt=0, default=2.0)
@@ -136,4 +136,4 @@ class AnalysisResult:
         """Compliance with the limit, U as guard band; ``None`` without a limit."""
         if self.limit is None or self.limit_type is None:
             return None
-        return decide(self.value, self.uncertainty or 0.0, self.limit, self.limit_type)
+        return decide(self.value, self.expanded_uncertainty or 0.0, self.limit, self.limit_type)

@@ -473,12 +473,12 @@ def withdrawn_method(ctx: Context) -> None:
     INFO,
     "analysis_result",
     "A result is non-compliant or inconclusive.",
-    reads=("value", "limit", "uncertainty", "limit_type"),
+    reads=("value", "limit", "expanded_uncertainty", "limit_type"),
 )
 def not_compliant(ctx: Context) -> None:
     table = ctx.table("analysis_result")
     value, limit = table.column("value"), table.column("limit")
-    u = pc.fill_null(table.column("uncertainty"), 0.0)
+    u = pc.fill_null(table.column("expanded_uncertainty"), 0.0)
     lower = _is(table.column("limit_type"), "lower")
     # Same arithmetic as compliance.decide: a lower limit is an upper limit on -x.
     x = pc.if_else(lower, pc.negate(value), value)
@@ -507,25 +507,29 @@ def not_compliant(ctx: Context) -> None:
     "PT-001",
     WARNING,
     "pt_study",
-    f"A PT study has fewer than {MIN_PT_RESULTS} results.",
+    f"A PT study has results from fewer than {MIN_PT_RESULTS} laboratories.",
     reads=("study_id",),
 )
 def too_few_results(ctx: Context) -> None:
     if not ctx.has("pt_result"):
         return
+    # Replicates are rows of one laboratory: count laboratories, not rows.
     counts = (
         ctx.table("pt_result")
         .group_by("study_id", use_threads=False)
-        .aggregate([("lab_id", "count")])
+        .aggregate([("lab_id", "count_distinct")])
     )
     n = pc.fill_null(
-        ctx.lookup_in(counts, "study_id", ctx.column("pt_study", "study_id"), "lab_id_count"), 0
+        ctx.lookup_in(
+            counts, "study_id", ctx.column("pt_study", "study_id"), "lab_id_count_distinct"
+        ),
+        0,
     )
     ctx.flag(
         "pt_study",
         pc.less(n, MIN_PT_RESULTS),
         None,
-        f"fewer than {MIN_PT_RESULTS} results: robust statistics are unreliable",
+        f"fewer than {MIN_PT_RESULTS} laboratories: robust statistics are unreliable",
         values=n,
     )
 
@@ -534,16 +538,46 @@ def too_few_results(ctx: Context) -> None:
     "PT-002",
     INFO,
     "pt_study",
-    "A PT study has no σ_pt: it will be estimated from the results.",
-    reads=("sigma_pt",),
+    "A quantitative PT study's σ_pt will be estimated from the participants' results.",
+    reads=("kind", "sigma_pt", "sigma_pt_relative", "sigma_pt_source"),
     rowwise=True,
 )
 def no_sigma(ctx: Context) -> None:
+    source = ctx.column("pt_study", "sigma_pt_source")
+    from_data = pc.fill_null(_is(source, "participants_data"), True)
     ctx.flag(
         "pt_study",
-        pc.is_null(ctx.column("pt_study", "sigma_pt")),
+        pc.and_(
+            pc.and_(_is(ctx.column("pt_study", "kind"), "quantitative"), from_data),
+            pc.and_(
+                pc.is_null(ctx.column("pt_study", "sigma_pt")),
+                pc.is_null(ctx.column("pt_study", "sigma_pt_relative")),
+            ),
+        ),
         "sigma_pt",
         "no σ_pt given: it will be estimated from the results",
+    )
+
+
+@rule(
+    "PT-003",
+    ERROR,
+    "pt_study",
+    "A PT study says its assigned value was set beforehand but gives none.",
+    reads=("assigned_value", "assigned_value_source", "kind"),
+    rowwise=True,
+)
+def source_without_value(ctx: Context) -> None:
+    source = ctx.column("pt_study", "assigned_value_source")
+    beforehand = pc.fill_null(pc.invert(_is(source, "participants_consensus")), False)
+    ctx.flag(
+        "pt_study",
+        pc.and_(
+            pc.and_(_is(ctx.column("pt_study", "kind"), "quantitative"), beforehand),
+            pc.is_null(ctx.column("pt_study", "assigned_value")),
+        ),
+        "assigned_value",
+        "the assigned value's source is given but not the value: the round cannot be scored",
     )
 
 
