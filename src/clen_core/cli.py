@@ -653,7 +653,14 @@ def pt_report_cmd(
     results: Annotated[
         Path, typer.Argument(metavar="RESULTS", help="File of pt_result rows (any format).")
     ],
-    study: Annotated[str, typer.Option("--study", help="Identifier of the study to report.")],
+    study: Annotated[
+        str,
+        typer.Option(
+            "--study",
+            metavar="ID",
+            help="A study ID (that study) or a round ID (every study of the round).",
+        ),
+    ],
     out_path: Annotated[Path, typer.Option("--out", "-o", help="File to write the report to.")],
     fmt: Annotated[
         PTReportFormat, typer.Option("--format", "-f", help="html (a page) or json (programs).")
@@ -662,39 +669,116 @@ def pt_report_cmd(
         Path | None,
         typer.Option(
             "--studies",
-            help="File of pt_study rows holding the study; without it, the embedded "
-            "reference dataset's studies.",
+            help="File of pt_study rows; without it, the embedded reference dataset's studies.",
+        ),
+    ] = None,
+    rounds: Annotated[
+        Path | None,
+        typer.Option(
+            "--rounds",
+            help="File of pt_round rows (the report's header); without it, the embedded "
+            "reference dataset's rounds.",
+        ),
+    ] = None,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal-labs", help="Show the laboratories' IDs instead of pseudonymised codes."
+        ),
+    ] = False,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="Also write the key laboratory ID → code (CSV, or JSON for .json): for the "
+            "provider only.",
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            metavar="FILE",
+            help="File whose content keys the codes (HMAC-SHA-256): without it, whoever knows "
+            "the round and laboratory IDs can recompute them.",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate a proficiency test (ISO 13528) and write its report.
+    """Evaluate a proficiency test (ISO 13528) and write the provider's report.
 
-    One self-contained HTML page (summary, z-score chart, table of scores) or
-    JSON. Exit 2 for an unknown study, a bad file, or a round that cannot be
-    scored (e.g. degenerate results and no σ_pt given).
+    One self-contained HTML page (per study: how x_pt and σ_pt were set,
+    counts, histogram and kernel density, x ± U, sorted z or z′ bars, the table;
+    Youden plots, qualitative agreement, combined scores) or JSON. Laboratories
+    are pseudonymised unless --reveal-labs. Exit 2 for an unknown study or
+    round, a bad file, or a round that cannot be scored (e.g. degenerate
+    results and no σ_pt given); the output files are then left as they were.
     """
     from clen_core.data import reference_dataset
+    from clen_core.proficiency import PTEvaluation
     from clen_core.proficiency.report import report_from_files
 
     with _errors():
+        secret = None if secret_file is None else secret_file.read_bytes().strip()
+        if secret is not None and not secret:
+            _fail(f"{secret_file}: the secret file is empty")
+        embedded = reference_dataset() if studies is None or rounds is None else None
         evaluation = report_from_files(
             results,
             study,
             out_path,
             format=fmt.value,
             studies=studies if studies is not None else reference_dataset(),
+            rounds=rounds if rounds is not None else embedded,
+            reveal=reveal,
+            key=key,
+            secret=secret,
         )
-    summary = evaluation.summary
+    lines: list[str] = []
+    brief: list[dict[str, Any]] = []
+    for e in evaluation.studies:
+        if isinstance(e, PTEvaluation):
+            sm = e.summary
+            counts = ", ".join(f"{n} {c.value}" for c, n in sm.counts.items())
+            lines.append(
+                f"  {sm.study_id}: {sm.laboratories} laboratories: {counts}; "
+                f"{sm.not_classified} not classified; {sm.action_signals} action signal(s)"
+            )
+            brief.append(
+                {"study_id": sm.study_id, "kind": "quantitative",
+                 "laboratories": sm.laboratories, "p": sm.p,
+                 "classified_by": sm.classified_by.value,
+                 "counts": {c.value: n for c, n in sm.counts.items()},
+                 "not_classified": sm.not_classified, "censored": sm.censored,
+                 "not_returned": sm.not_returned, "action_signals": sm.action_signals}
+            )  # fmt: skip
+        else:
+            o = e.outcome
+            right = getattr(o, "n_correct", None)
+            if right is None:
+                right = getattr(o, "n_agreeing", None)
+            lines.append(
+                f"  {e.study.study_id}: {e.study.kind.value}, {o.p} result(s), "
+                f"{'—' if right is None else right} correct or agreeing, "
+                f"{len(e.not_returned)} not returned"
+            )
+            brief.append(
+                {"study_id": e.study.study_id, "kind": e.study.kind.value, "p": o.p,
+                 "correct": right, "not_returned": len(e.not_returned)}
+            )  # fmt: skip
+    rid = evaluation.pt_round.round_id if evaluation.pt_round is not None else None
     if as_json:
-        _print_json(summary.to_dict() | {"out": str(out_path), "format": fmt.value})
+        _print_json(
+            {"out": str(out_path), "format": fmt.value, "round_id": rid,
+             "pseudonymised": not reveal, "key": None if key is None else str(key),
+             "studies": brief}
+        )  # fmt: skip
         return
-    counts = ", ".join(f"{n} {c.value}" for c, n in summary.counts.items())
-    out.print(
-        f"{out_path}: study {summary.study_id}, {summary.p} laboratories: {counts}; "
-        f"{summary.action_signals} action signal(s)",
-        markup=False,
-    )
+    head = f"{out_path}: " + (f"round {rid}, " if rid else "") + f"{len(brief)} study(ies)"
+    if key is not None:
+        head += f"; key in {key}"
+    out.print("\n".join([head, *lines]), markup=False)
 
 
 def main() -> None:
