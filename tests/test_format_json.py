@@ -229,8 +229,12 @@ def test_dataset_and_entity_documents_are_not_mixed_up(tmp_path: Path) -> None:
         _read_all(dataset_path, "activity")
     entity_path = tmp_path / "activity.json"
     clen_core.write(REF.records("activity"), entity_path)
-    with pytest.raises(FormatError, match=r"one entity \('activity'\).*entity='activity'"):
-        clen_core.read_dataset(entity_path)
+    # A document of one entity that names it reads as a dataset of that entity.
+    assert clen_core.read_dataset(entity_path) == clen_core.Dataset(REF.records("activity"))
+    unnamed = tmp_path / "unnamed.json"
+    unnamed.write_text('{"clen_core": {"format": "entity"}, "records": []}')
+    with pytest.raises(FormatError, match="does not name it"):
+        clen_core.read_dataset(unnamed)
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps([_plain(REF.records("activity")[0])]))
     with pytest.raises(FormatError, match=r"clen_core\.read\("):

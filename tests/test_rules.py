@@ -1106,7 +1106,7 @@ def test_report_to_json() -> None:
     assert doc["counts"]["total"] == report.total == len(doc["findings"])
     assert doc["counts"]["by_severity"] == {"error": 1, "warning": 2, "info": 0}
     assert doc["counts"]["by_rule"] == {"ACT-001": 1, "ACT-002": 1, "FUN-001": 1}
-    keys = {"rule", "severity", "entity", "key", "row", "field", "value", "message"}
+    keys = {"file", "rule", "severity", "entity", "key", "row", "field", "value", "message"}
     for f in doc["findings"]:
         assert set(f) == keys
         assert f["severity"] in {"error", "warning", "info"}

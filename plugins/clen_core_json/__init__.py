@@ -235,8 +235,14 @@ def _check_version(path: str, info: EntityInfo, version: object) -> None:
         )
 
 
-def _check_header(path: str, header: Any, info: EntityInfo | None, *, lines: bool = False) -> None:
-    """Check a ``clen_core`` header against what is being read (``info``: one entity)."""
+def _check_header(
+    path: str, header: Any, info: EntityInfo | None, *, lines: bool = False
+) -> EntityInfo | None:
+    """Check a ``clen_core`` header against what is being read (``info``: one entity).
+
+    Read as a dataset (``info`` None), a document of one entity that names it
+    is a dataset of that one entity: its entity is returned.
+    """
     if not isinstance(header, dict):
         raise FormatError(path, f"the 'clen_core' header must be an object, not {_kind(header)}")
     kind = header.get("format")
@@ -255,19 +261,23 @@ def _check_header(path: str, header: Any, info: EntityInfo | None, *, lines: boo
                 path, f"the file holds {name!r} records, not {info.name!r}: {_use_read(name)}"
             )
         _check_version(path, info, header.get("schema_version"))
-        return
+        return None
     if kind == "entity":
-        raise FormatError(
-            path,
-            f"this is a document of one entity ({header.get('entity')!r}): "
-            + _use_read(header.get("entity")),
-        )
+        name = header.get("entity")
+        if not isinstance(name, str):
+            raise FormatError(
+                path, "this is a document of one entity that does not name it: " + _use_read(None)
+            )
+        named = _known_entity(path, name)
+        _check_version(path, named, header.get("schema_version"))
+        return named
     listed = header.get("entities", {})
     if not isinstance(listed, dict):
         raise FormatError(path, "the 'clen_core' header's 'entities' must be an object")
     for name, meta in listed.items():
         version = meta.get("schema_version") if isinstance(meta, dict) else None
         _check_version(path, _known_entity(path, name), version)
+    return None
 
 
 def _known_entity(path: str, name: str) -> EntityInfo:
@@ -560,6 +570,7 @@ def _top_object(
 ) -> Iterator[tuple[str, Item]]:
     """The wrapper object, whose ``start_map`` has been read."""
     body = "entities" if info is None else "records"
+    named: EntityInfo | None = None  # a one-entity document read as a dataset
     seen: set[str] = set()
     for event, key in events:
         if event == "end_map":
@@ -572,12 +583,14 @@ def _top_object(
             header, dups = _value(events, event, value, 1)
             if dups:
                 raise FormatError(path, f"the 'clen_core' header: {_duplicates(dups)}")
-            _check_header(path, header, info)
-        elif key == "records" and info is not None:
+            named = _check_header(path, header, info)
+            if named is not None:
+                body = "records"
+        elif key == "records" and (target := info or named) is not None:
             if event != "start_array":
                 raise FormatError(path, f"'records' must be an array, not {_kind(value, event)}")
-            yield from _items(events, info.name, pos, 2)
-        elif key == "entities" and info is None:
+            yield from _items(events, target.name, pos, 2)
+        elif key == "entities" and info is None and named is None:
             if event != "start_map":
                 raise FormatError(path, f"'entities' must be an object, not {_kind(value, event)}")
             yield from _entities(events, path, pos)
@@ -658,7 +671,8 @@ def read(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Item]:
 
 
 def read_dataset(source: IO[bytes], path: str) -> Iterator[tuple[str, Item]]:
-    """``(entity name, record)`` of every record of a JSON dataset document, streaming."""
+    """``(entity name, record)`` of every record of a JSON dataset document, streaming;
+    a document of one entity whose header names it reads as a dataset of that entity."""
     return _walk(source, path, None)
 
 

@@ -14,7 +14,7 @@ The floor above the rules. Its modules, from the bottom up:
   :func:`read_dataset`, :func:`write_dataset`;
 - :mod:`~clen_core.io.partitioned`: hive-partitioned Parquet datasets;
 - :mod:`~clen_core.io.bridges`: the batch validator inside Spark, Dask and pandas;
-- :mod:`~clen_core.io.commands`: :func:`convert` and :func:`validate_file`,
+- :mod:`~clen_core.io.commands`: :func:`convert`, :func:`validate_file` and :func:`validate_path`,
   what ``clen convert`` and ``clen validate`` do.
 
 Modules of clen_core import the module they need, never this package, so that
@@ -24,7 +24,14 @@ the module of the same name.)
 """
 
 from clen_core.io.atomic import atomic_file
-from clen_core.io.commands import ConvertResult, FileValidation, convert, validate_file
+from clen_core.io.commands import (
+    ConvertResult,
+    FileValidation,
+    PathValidation,
+    convert,
+    validate_file,
+    validate_path,
+)
 from clen_core.io.formats import Format, FormatError, UnknownFormatError, get_format
 from clen_core.io.partitioned import PartitionedDataset, open_partitioned, write_partitioned
 from clen_core.io.readwrite import (
@@ -48,6 +55,7 @@ __all__ = [
     "Format",
     "FormatError",
     "PartitionedDataset",
+    "PathValidation",
     "Reader",
     "Reject",
     "RejectedRowsError",
@@ -60,6 +68,7 @@ __all__ = [
     "read",
     "read_dataset",
     "validate_file",
+    "validate_path",
     "write",
     "write_dataset",
     "write_partitioned",

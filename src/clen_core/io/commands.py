@@ -20,26 +20,34 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
-from typing import TypeAlias
+from typing import Literal, TypeAlias
 
 import attrs
 import pyarrow as pa
 
 from clen_core import limits
-from clen_core.errors import ArgumentError, RejectedRowsError
+from clen_core.errors import ArgumentError, ClenError, RejectedRowsError
 from clen_core.io.atomic import atomic_file
 from clen_core.io.formats import Format, FormatError, format_for_path, get_format
 from clen_core.io.partitioned import DEFAULT_MAX_ROWS_PER_FILE, open_partitioned, write_partitioned
 from clen_core.io.readwrite import Reader, read
-from clen_core.io.records import Reject
+from clen_core.io.records import Decoder, Reject, RowProblem
 from clen_core.model.entity import get_entity
 from clen_core.rules.context import ROW_COLUMN
 from clen_core.rules.engine import Validation
 from clen_core.rules.registry import fields_read
-from clen_core.rules.report import Report
+from clen_core.rules.report import READ_RULE, Report
 from clen_core.schema.arrow import arrow_schema
 
-__all__ = ["ConvertResult", "FileValidation", "Progress", "convert", "validate_file"]
+__all__ = [
+    "ConvertResult",
+    "FileValidation",
+    "PathValidation",
+    "Progress",
+    "convert",
+    "validate_file",
+    "validate_path",
+]
 
 Progress: TypeAlias = Callable[[int], None]
 """A callback given the rows read so far (accepted and rejected), after each batch."""
@@ -297,6 +305,9 @@ def validate_file(
                 progress(reader.read_rows)
     report = validation.finish()
     report.add_rejected_rows(name, reader.rejects, reader.rejected)
+    report.findings = [
+        f if f.file is not None else attrs.evolve(f, file=str(source)) for f in report.findings
+    ]
     if report_path is not None:
         with atomic_file(report_path) as sink:
             sink.write(report.to_json().encode())
@@ -309,5 +320,269 @@ def validate_file(
         rejected=reader.rejected,
         report=report,
         rejects=tuple(reader.rejects),
+        report_path=Path(report_path) if report_path is not None else None,
+    )
+
+
+# --------------------------------------------------------------------------- a path
+
+
+PathKind = Literal["file", "folder", "document", "partitioned"]
+
+
+@attrs.frozen(kw_only=True)
+class PathValidation:
+    """What :func:`validate_path` found: per entity the rows read, accepted and
+    rejected (``read == accepted + rejected``), and one :class:`Report` for all."""
+
+    path: Path
+    """The file or folder validated."""
+    kind: PathKind
+    """``file`` (one entity), ``folder`` (one file per entity, as ``write_dataset``
+    writes it), ``document`` (a file holding a dataset: a JSON dataset document, a
+    workbook) or ``partitioned`` (a hive-partitioned Parquet dataset of one entity)."""
+    files: dict[str, Path]
+    """The file each entity was read from (the document itself, or the dataset folder)."""
+    read: dict[str, int]
+    """Rows read per entity."""
+    accepted: dict[str, int]
+    """Rows per entity that fit it: the rules ran on these, across entities."""
+    rejected: dict[str, int]
+    """Rows per entity that did not fit it: each is a ``READ-001`` error in the report."""
+    report: Report
+    """The findings of every rule across the entities found, each naming its file."""
+    report_path: Path | None
+    """The file the report was written to as JSON, when one was asked for."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the report has no error-severity finding (a rejected row is one)."""
+        return self.report.ok
+
+
+def _entity_from_metadata(source: Path, fmt: Format) -> str | None:
+    """The entity a Parquet file's ``clen_core.entity`` metadata names, if any."""
+    if fmt.name != _DATASET_FORMAT:
+        return None
+    from clen_core.io import parquet
+
+    with contextlib.suppress(ClenError, OSError):
+        name = (parquet.read_schema(source).metadata or {}).get(b"clen_core.entity")
+        return name.decode("utf-8", "replace") if name else None
+    return None
+
+
+def _is_entity_folder(root: Path) -> bool:
+    """Whether every visible file of ``root`` is named after an entity (``activity.csv``)."""
+    files = [p for p in root.iterdir() if not p.name.startswith((".", "_"))]
+    if not files or any(p.is_dir() for p in files):
+        return False
+    return all(_named_entity(p) is not None for p in files)
+
+
+def _named_entity(file: Path) -> str | None:
+    with contextlib.suppress(ClenError):
+        return get_entity(file.name.split(".", 1)[0]).name
+    return None
+
+
+class _Tables:
+    """Each entity's accepted rows (with their source rows), its rejects and its counts."""
+
+    def __init__(self, max_rejects: int) -> None:
+        self.parts: dict[str, list[pa.Table]] = {}
+        self.rejects: dict[str, list[Reject]] = {}
+        self.read: dict[str, int] = {}
+        self.rejected: dict[str, int] = {}
+        self.files: dict[str, Path] = {}
+        self.max_rejects = max_rejects
+
+    def add_reader(self, name: str, file: Path, reader: Reader, progress: Progress | None,
+                   done: int) -> int:  # fmt: skip
+        self.files.setdefault(name, file)
+        with contextlib.closing(reader.batches()) as stream:
+            for batch, rows in stream:
+                table = pa.Table.from_batches([batch]).append_column(ROW_COLUMN, rows)
+                self.parts.setdefault(name, []).append(table)
+                if progress is not None:
+                    progress(done + reader.read_rows)
+        self.read[name] = self.read.get(name, 0) + reader.read_rows
+        self.rejected[name] = self.rejected.get(name, 0) + reader.rejected
+        kept = self.rejects.setdefault(name, [])
+        kept += reader.rejects[: max(self.max_rejects - len(kept), 0)]
+        return done + reader.read_rows
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {}
+        for name in self.read:
+            parts = self.parts.get(name)
+            out[name] = (
+                pa.concat_tables(parts)
+                if parts
+                else arrow_schema(name)
+                .empty_table()
+                .append_column(ROW_COLUMN, pa.array([], pa.int64()))
+            )
+        return out
+
+
+def _document(source: Path, fmt: Format, into: _Tables, progress: Progress | None) -> None:
+    """Every record of a dataset document, decoded; rejects keep the document's rows."""
+    from clen_core.errors import InvalidObjectError
+    from clen_core.io.readwrite import _row_rejects
+    from clen_core.schema.arrow import to_arrow
+
+    assert fmt.read_dataset is not None
+    decoders: dict[str, Decoder] = {}
+    objects: dict[str, list[object]] = {}
+    rows: dict[str, list[int]] = {}
+    seen = 0
+    with open(source, "rb") as f:
+        for name, item in fmt.read_dataset(f, str(source)):
+            seen += 1
+            into.files.setdefault(name, source)
+            into.read[name] = into.read.get(name, 0) + 1
+            decoder = decoders.get(name)
+            if decoder is None:
+                decoder = decoders[name] = Decoder(get_entity(name), fmt.flavour)
+            problems: list[Reject] = []
+            if isinstance(item, RowProblem):
+                problems = _row_rejects(str(source), item, None)
+            else:
+                try:
+                    objects.setdefault(name, []).append(decoder.decode(item.values))
+                    rows.setdefault(name, []).append(item.row)
+                except InvalidObjectError as exc:
+                    problems = _row_rejects(str(source), item, exc)
+            if problems:
+                into.rejected[name] = into.rejected.get(name, 0) + 1
+                kept = into.rejects.setdefault(name, [])
+                kept += problems[: max(into.max_rejects - len(kept), 0)]
+            if progress is not None and seen % 10_000 == 0:
+                progress(seen)
+    for name, objs in objects.items():
+        table = to_arrow(objs, name).append_column(ROW_COLUMN, pa.array(rows[name], pa.int64()))
+        into.parts.setdefault(name, []).append(table)
+    if progress is not None:
+        progress(seen)
+
+
+def validate_path(
+    path: str | Path,
+    *,
+    entity: str | type | None = None,
+    format: str | Format | None = None,
+    max_findings: int | None = None,
+    report_path: str | Path | None = None,
+    progress: Progress | None = None,
+) -> PathValidation:
+    """Validate what ``path`` holds: one file, a folder of entity files, a dataset
+    document or workbook, or a hive-partitioned Parquet dataset.
+
+    Every entity found is read (rows that do not fit it become ``READ-001``
+    errors naming file and row), then every rule runs across all of them, so
+    that references between entities (REF-001), declared and found CN codes
+    (RES-001) and a plugin's cross-table rules are checked. Each finding names
+    its file. ``entity`` is needed only for a file that does not say which
+    entity it holds (a Parquet file's metadata, a JSON document's header and a
+    folder's file names say it). A single file of a known entity is validated
+    as :func:`validate_file` does, streaming.
+
+    Raises a :class:`~clen_core.errors.ClenError` for what cannot be read and
+    :class:`OSError` for what the system refuses.
+    """
+    from clen_core.io.partitioned import open_partitioned
+    from clen_core.io.readwrite import _resolve_read
+    from clen_core.rules.engine import validate
+
+    source = Path(path)
+    cap = limits.current().max_findings if max_findings is None else max_findings
+    if not source.exists():
+        raise FormatError(str(source), "no such file or folder")
+    into = _Tables(cap)
+    kind: PathKind
+    if source.is_dir():
+        if _is_entity_folder(source):
+            kind, done = "folder", 0
+            for file in sorted(source.iterdir()):
+                if file.name.startswith((".", "_")):
+                    continue
+                name = _named_entity(file)
+                assert name is not None
+                if entity is not None and get_entity(entity).name != name:
+                    continue
+                reader = read(file, entity=name, format=format, on_reject="collect",
+                              max_rejects=cap)  # fmt: skip
+                done = into.add_reader(name, file, reader, progress, done)
+        else:
+            kind = "partitioned"
+            ds = open_partitioned(source, entity=entity)
+            into.files[ds.entity.name] = source
+            parts = []
+            for batch in ds.batches(on_reject="collect"):
+                # Rows of a dataset are not numbered across its files: findings name the key.
+                parts.append(pa.Table.from_batches([batch]))
+                if progress is not None:
+                    progress(sum(p.num_rows for p in parts))
+            name = ds.entity.name
+            into.parts[name] = [t.select(arrow_schema(name).names) for t in parts] or [
+                arrow_schema(name).empty_table()
+            ]
+            into.rejects[name] = ds.rejects[:cap]
+            into.rejected[name] = len({(r.file, r.row) for r in ds.rejects})
+            into.read[name] = sum(p.num_rows for p in parts) + into.rejected[name]
+    else:
+        fmt = _resolve_read(source, format)
+        name = get_entity(entity).name if entity is not None else None
+        if name is None:
+            name = _entity_from_metadata(source, fmt)
+        if name is None and fmt.read_dataset is not None:
+            kind = "document"
+            _document(source, fmt, into, progress)
+        elif name is None:
+            raise ArgumentError(
+                f"{source}: the file does not say which entity its rows are "
+                f"({fmt.name} files do not carry it): give the entity"
+            )
+        else:
+            single = validate_file(source, entity=name, format=fmt, max_findings=cap,
+                                   report_path=report_path, progress=progress)  # fmt: skip
+            return PathValidation(
+                path=source,
+                kind="file",
+                files={name: source},
+                read={name: single.read},
+                accepted={name: single.accepted},
+                rejected={name: single.rejected},
+                report=single.report,
+                report_path=single.report_path,
+            )
+    report = validate(into.tables(), max_findings=cap)
+    for name, rejects in into.rejects.items():
+        if into.rejected.get(name):
+            report.add_rejected_rows(name, rejects, into.rejected[name])
+    # A partitioned dataset's rows are numbered per file: a rule's finding names the key.
+    unnumbered = kind == "partitioned"
+    report.findings = [
+        attrs.evolve(
+            f,
+            file=f.file or str(into.files[f.entity]),
+            row=None if unnumbered and f.rule != READ_RULE else f.row,
+        )
+        if f.entity in into.files
+        else f
+        for f in report.findings
+    ]
+    if report_path is not None:
+        with atomic_file(report_path) as sink:
+            sink.write(report.to_json().encode())
+    return PathValidation(
+        path=source,
+        kind=kind,
+        files=dict(into.files),
+        read=dict(into.read),
+        accepted={n: into.read[n] - into.rejected.get(n, 0) for n in into.read},
+        rejected={n: into.rejected.get(n, 0) for n in into.read},
+        report=report,
         report_path=Path(report_path) if report_path is not None else None,
     )

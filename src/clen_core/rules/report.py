@@ -81,10 +81,13 @@ class Finding:
     """The offending value."""
     message: str
     """What is wrong, in one sentence."""
+    file: str | None = None
+    """The file the record was read from, when the validation read files."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
+            "file": self.file,
             "rule": self.rule,
             "severity": self.severity.value,
             "entity": self.entity,
@@ -131,7 +134,7 @@ class Report:
             first = problems[0]
             message = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
             self.add(Finding(READ_RULE, Severity.ERROR, entity, None, row, first.field,
-                             first.value, f"row rejected: {message}"))  # fmt: skip
+                             first.value, f"row rejected: {message}", first.file))  # fmt: skip
         self.count(READ_RULE, Severity.ERROR, max(rows - len(by_row), 0))
 
     def add(self, finding: Finding) -> None:
