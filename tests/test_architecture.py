@@ -21,7 +21,13 @@ import clen_core
 
 CORE = "clen_core"
 LAUNCHER = "clen_core_launch"
-PLUGINS = ("clen_core_csv", "clen_core_json", "clen_core_listing", "clen_core_parquet")
+PLUGINS = (
+    "clen_core_csv",
+    "clen_core_json",
+    "clen_core_listing",
+    "clen_core_parquet",
+    "clen_core_xlsx",
+)
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("clen_core._version", "clen_core.errors"),

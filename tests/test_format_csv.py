@@ -32,6 +32,8 @@ from clen_core.model import entities, get_entity
 from clen_core.testing import from_entity, text
 
 ENTITY_NAMES = [e.name for e in entities()]
+# Bytes that are not UTF-8 are read as Windows-1252 when the encoding is left to detection.
+UTF8 = get_format("csv").with_options(encoding="utf-8")
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = "activity_id,action,kind,theme,title,city,country,start,end,participants,notes"
 
@@ -454,7 +456,7 @@ def test_header_errors_are_format_errors(
     path = tmp_path / "activity.csv"
     path.write_bytes(content)
     with pytest.raises(FormatError) as exc:
-        list(clen_core.read(path, entity="activity"))
+        list(clen_core.read(path, entity="activity", format=UTF8))
     assert message in str(exc.value)
     assert str(path) in str(exc.value)
     assert exc.value.field == field
@@ -465,7 +467,7 @@ def test_invalid_utf8_in_a_row_names_file_row_and_column(tmp_path: Path) -> None
     path = tmp_path / "activity.csv"
     path.write_bytes(HEADER.encode() + b"\n" + good + b"\n" + good.replace(b"Vienna", b"Wi\xe9n"))
     with pytest.raises(FormatError) as exc:
-        list(clen_core.read(path, entity="activity"))
+        list(clen_core.read(path, entity="activity", format=UTF8))
     assert exc.value.row == 3
     assert exc.value.field == "city"
     assert "UTF-8" in str(exc.value)
@@ -690,7 +692,7 @@ def test_undecodable_malformed_rows_in_readers_on_several_threads_do_not_mix_up(
     def read(path: Path) -> None:
         for _ in range(20):
             try:
-                list(clen_core.read(path, entity="activity", on_reject="collect"))
+                list(clen_core.read(path, entity="activity", on_reject="collect", format=UTF8))
             except FormatError as exc:
                 errors[path.name] = str(exc)
 

@@ -51,6 +51,45 @@ its quoted cells. Blank lines are skipped and not counted.
 Reading and writing stream: memory holds one Arrow batch (writing) or a
 few blocks of 2 MiB (reading: pyarrow parses the next block in a thread of
 its own while the one before is handed on), whatever the size of the file.
+
+**Dialects** (reading only: clen_core writes its own dialect, above). The
+reader also takes CSV as spreadsheets write it, in three read options, each
+detected from the file's first 64 KiB when not given:
+
+- ``delimiter``: ``,`` ``;`` tab or ``|`` (``comma``, ``semicolon``, ``tab``,
+  ``pipe`` too, or any other single character when given): the one that splits
+  the header into the entity's field names. When several do (a header of one
+  column), the rows decide; when they read the file differently, it is an
+  error.
+- ``decimal``: ``.`` or ``,``: what the numbers of the float and decimal
+  columns say (``1,5`` a decimal comma, ``1.5`` a decimal point). In a
+  decimal-comma file, ``.`` groups thousands only in its place (``1.234.567,5``,
+  ``1.234``); a number with a ``.`` or ``,`` anywhere else (``1.5``, ``1,2,3``)
+  is a rejected row, never read as another number. A file whose numbers could
+  be either (only ``1.234``, or only ``1,234``) or that has both kinds is an
+  error; a comma-separated file is decimal point unless told.
+- ``encoding``: any Python codec (``utf-8``, ``windows-1252``, ``latin-1``,
+  ``cp1250``, ``utf-16``, ...). Detected: UTF-8 with a byte-order mark
+  (``utf-8-sig``), UTF-16 with one (``utf-16``) or an ASCII header in UTF-16
+  without (``utf-16-le``/``-be``), text that is UTF-8 (``utf-8``), else
+  ``windows-1252`` (which reads Latin-1 text alike). Bytes Windows-1252 does not
+  use (0x81, 0x8D, 0x8F, 0x90, 0x9D: another code page, such as Central
+  Europe's cp1250) are an error. Other 8-bit code pages cannot be told apart
+  by their bytes: give them. A file UTF-8 in its first 64 KiB and not after is
+  an error that says to give the encoding.
+
+Anything the file does not say is a :class:`FormatError` naming the choices
+(``give the decimal separator ('.' or ',')``), never a guess.
+``clen_core.io.formats.read_format(path, entity=..., decimal=",")`` gives the
+format with every option settled (those given as ``None`` or not at all
+detected): its ``options`` say what was detected, and it is passed as
+``format=`` (``from_format=``) to ``read``, ``validate_file`` and ``convert``.
+``get_format("csv").with_options(delimiter=";")`` fixes options without
+looking at the file. A semicolon-separated, decimal-comma
+Windows-1252 file as Excel saves it in most European locales reads as is,
+and converts to clen_core's own CSV. Detection reads the header line and,
+for a file not separated by commas, the numbers of its first 64 KiB: it
+costs nothing per row, and reading clen_core's own CSV is unchanged.
 """
 
 from __future__ import annotations
@@ -66,7 +105,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,11 +134,17 @@ from clen_core.plugin_api import (
 
 __all__ = [
     "BLOCK_SIZE",
+    "DELIMITERS",
     "MAX_PENDING_PROBLEMS",
+    "READ_OPTIONS",
+    "SNIFF_BYTES",
+    "Dialect",
     "clen_detect_format",
     "clen_register_formats",
     "detect_csv",
     "read_csv",
+    "read_csv_batches",
+    "sniff_csv",
     "write_csv",
 ]
 
@@ -235,16 +280,349 @@ def write_csv(sink: IO[bytes], info: EntityInfo, batches: Iterable[Any]) -> None
         writer.close()
 
 
+# --------------------------------------------------------------------------- dialects
+
+READ_OPTIONS = ("delimiter", "decimal", "encoding")
+"""The reader's keyword options: each detected from the file when not given."""
+DELIMITERS = (",", ";", "\t", "|")
+"""The delimiters detected, in order of preference."""
+_DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+SNIFF_BYTES = 64 << 10
+"""Bytes of a file's start read to detect its dialect."""
+_NOT_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+"""Bytes Windows-1252 leaves undefined: text holding them is in another code page."""
+
+
+class Dialect(NamedTuple):
+    """How a CSV file is written: what :func:`sniff_csv` settles and the reader uses."""
+
+    delimiter: str
+    """The character between cells: ``,`` (clen_core's own), ``;``, tab or ``|``."""
+    decimal: str
+    """The decimal separator of numbers: ``.`` (clen_core's own) or ``,``."""
+    encoding: str
+    """A Python codec name: ``utf-8`` (clen_core's own), ``utf-8-sig`` (with a byte-order
+    mark), ``windows-1252``, ``utf-16``, ... (detected ones are named so)."""
+
+
+DEFAULT_DIALECT = Dialect(",", ".", "utf-8")
+
+
+def _given_delimiter(value: str, path: str) -> str:
+    word = _DELIMITER_WORDS.get(value.lower(), value) if len(value) > 1 else value
+    if len(word) != 1 or word in "\"\r\n '" or word.isalnum():
+        raise FormatError(
+            path,
+            f"delimiter {value!r} cannot separate CSV cells: give one character, "
+            "such as ',', ';', '|' or tab",
+        )
+    return word
+
+
+def _given_decimal(value: str, path: str) -> str:
+    if value not in (".", ","):
+        raise FormatError(path, f"decimal separator {value!r}: give '.' or ','")
+    return value
+
+
+def _given_encoding(value: str, path: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise FormatError(
+            path,
+            f"unknown encoding {value!r} (e.g. 'utf-8', 'windows-1252', 'latin-1', 'utf-16')",
+        ) from None
+    return value
+
+
+def _utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _show(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _read_head(source: IO[bytes]) -> bytes | None:
+    """The first bytes of ``source``, which is left where it was (``None``: cannot look)."""
+    try:
+        if not source.seekable():
+            return None
+        start = source.tell()
+        head = source.read(SNIFF_BYTES)
+        source.seek(start)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return head
+
+
+def _detect_encoding(head: bytes, complete: bool, path: str) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    start = head[:256]
+    if len(start) >= 8 and 0 in start:  # an ASCII header in UTF-16: every other byte zero
+        even, odd = start[0::2], start[1::2]
+        if even.count(0) == 0 and odd.count(0) >= len(odd) * 3 // 4:
+            return "utf-16-le"
+        if odd.count(0) == 0 and even.count(0) >= len(even) * 3 // 4:
+            return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    odd_bytes = sorted(_NOT_CP1252.intersection(head))
+    if odd_bytes:
+        listed = ", ".join(f"0x{b:02X}" for b in odd_bytes)
+        raise FormatError(
+            path,
+            f"cannot tell the encoding: not UTF-8, nor Windows-1252 (it has byte(s) {listed}, "
+            "which Windows-1252 leaves undefined); give the encoding, e.g. 'cp1250' or 'latin-1'",
+        )
+    return "windows-1252"
+
+
+def _head_text(head: bytes, encoding: str, complete: bool) -> str:
+    """The start of the file as text, to detect from (the reader reports bytes not text)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(head, final=complete).removeprefix("\ufeff")
+
+
+def _sample(text: str, delimiter: str, complete: bool) -> list[list[str]]:
+    """The records of the decoded start of a file (the last dropped when it may be cut)."""
+    rows: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if record:
+                rows.append(record)
+    except csv.Error:
+        return rows
+    if not complete and rows:
+        rows.pop()
+    return rows
+
+
+def _detect_delimiter(text: str, complete: bool, info: EntityInfo, path: str) -> str:
+    """The delimiter whose header cells are the entity's field names (the data rows decide
+    between those that read the header alike, as a one-column header is)."""
+    end = min((i for i in (text.find("\n"), text.find("\r")) if i >= 0), default=len(text))
+    line = text[:end]
+    names = set(info.field_names)
+    known = {}
+    for d in DELIMITERS:
+        cells = next(csv.reader([line], delimiter=d), [])
+        known[d] = (sum(c in names for c in cells), len(cells))
+    best = max(k for k, _ in known.values())
+    if best == 0:
+        return ","  # no field name however split: the header check says what is wrong
+    fits = [d for d in DELIMITERS if known[d][0] == best]
+    if len(fits) == 1:
+        return fits[0]
+    parses = {d: _sample(text, d, complete) for d in fits}
+    consistent = [d for d in fits if all(len(r) == known[d][1] for r in parses[d][1:])]
+    if not consistent:
+        return fits[0]  # every choice leaves rows of the wrong length: they are rejected
+    if len({repr(parses[d]) for d in consistent}) == 1:
+        return consistent[0]  # they read the file alike: the choice changes nothing
+    shown = " or ".join(_show(d) for d in consistent)
+    raise FormatError(
+        path,
+        f"cannot tell the delimiter: the file reads as {shown}-separated alike "
+        f"in its header but not in its rows; give the delimiter ({shown})",
+        row=1,
+    )
+
+
+_COMMA_DECIMAL = re.compile(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)([eE][+-]?[0-9]+)?")
+_COMMA_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]*")
+_POINT_DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_POINT_GROUPS = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+")
+_COMMA_GROUPS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+")
+
+
+def _numeric(f: FieldInfo) -> bool:
+    """Whether the field's cells are numbers the decimal separator matters to."""
+    return (
+        isinstance(f.shape, ScalarShape)
+        and f.shape.enum is None
+        and (f.shape.py in (int, float, Decimal))
+    )
+
+
+def _detect_decimal(rows: list[list[str]], info: EntityInfo, path: str) -> str:
+    """``,`` or ``.``: what the numbers in the first rows say; an error when they do not."""
+    if not rows:
+        return "."
+    fractional = {
+        f.name
+        for f in info.fields
+        if isinstance(f.shape, ScalarShape) and _numeric(f) and f.shape.py is not int
+    }
+    columns = [(i, name) for i, name in enumerate(rows[0]) if name in fractional]
+    comma = point = either = None
+    for number, record in enumerate(rows[1:], 2):
+        for i, name in columns:
+            cell = record[i].strip() if i < len(record) else ""
+            if "," not in cell and "." not in cell:
+                continue
+            seen = (cell, number, name)
+            if _COMMA_GROUPS.fullmatch(cell) or _POINT_GROUPS.fullmatch(cell):
+                either = either or seen
+            elif _COMMA_DECIMAL.fullmatch(cell) or _COMMA_GROUPED.fullmatch(cell):
+                comma = comma or seen
+            elif _POINT_DECIMAL.fullmatch(cell):
+                point = point or seen
+        if comma and point:
+            raise FormatError(
+                path,
+                f"numbers with a decimal comma ({comma[0]!r}, row {comma[1]}, field {comma[2]}) "
+                f"and a decimal point ({point[0]!r}, row {point[1]}, field {point[2]}); "
+                "give the decimal separator ('.' or ',')",
+                row=point[1],
+                field=point[2],
+            )
+    if comma:
+        return ","
+    if point:
+        return "."
+    if either:
+        cell, number, name = either
+        raise FormatError(
+            path,
+            f"cannot tell the decimal separator: {cell!r} (row {number}, field {name}) is a "
+            "number with a decimal separator or with thousands separators, and no other number "
+            "says which; give the decimal separator ('.' or ',')",
+            row=number,
+            field=name,
+        )
+    return "."
+
+
+def _settle(
+    source: IO[bytes],
+    info: EntityInfo,
+    path: str,
+    delimiter: str | None,
+    decimal: str | None,
+    encoding: str | None,
+) -> Dialect:
+    """The dialect of the file: what is given, and the rest detected from its first bytes."""
+    given = Dialect(
+        "" if delimiter is None else _given_delimiter(delimiter, path),
+        "" if decimal is None else _given_decimal(decimal, path),
+        "" if encoding is None else _given_encoding(encoding, path),
+    )
+    if all(given):
+        return given
+    head = _read_head(source)
+    if head is None:  # a stream that cannot be read twice: clen_core's own dialect
+        return Dialect(*(g or d for g, d in zip(given, DEFAULT_DIALECT, strict=True)))
+    complete = len(head) < SNIFF_BYTES
+    encoding = given.encoding or _detect_encoding(head, complete, path)
+    if given.delimiter and given.decimal:
+        return Dialect(given.delimiter, given.decimal, encoding)
+    text = _head_text(head, encoding, complete)
+    delimiter = given.delimiter or _detect_delimiter(text, complete, info, path)
+    if given.decimal:
+        decimal = given.decimal
+    elif delimiter == ",":
+        decimal = "."  # an unquoted number cannot hold a decimal comma
+    else:
+        decimal = _detect_decimal(_sample(text, delimiter, complete), info, path)
+    return Dialect(delimiter, decimal, encoding)
+
+
+def sniff_csv(
+    source: IO[bytes],
+    info: EntityInfo,
+    path: str,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+) -> dict[str, str]:
+    """The dialect of a CSV file of ``info``: the options given, the others detected.
+
+    Detection reads the first :data:`SNIFF_BYTES` bytes (``source`` is left where it
+    was). Raises :class:`FormatError` when they do not say, naming the choices.
+    """
+    return _settle(source, info, path, delimiter, decimal, encoding)._asdict()
+
+
+_COMMA_NUMBER = r"^[+-]?([0-9]+(,[0-9]*)?|,[0-9]+)([eE][+-]?[0-9]+)?$"
+_GROUPED_NUMBER = r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?$"
+
+
+def _comma_numbers(
+    batch: Any, rows: Any, problems: tuple[RowProblem, ...], numeric: set[str]
+) -> tuple[Any, Any, tuple[RowProblem, ...]]:
+    """Numbers with a decimal comma (and thousands points) as the decoder reads them.
+
+    A number cell with a ``.`` or ``,`` in any other place is a problem of its row,
+    which leaves the batch: nothing is read as another number than it says.
+    """
+    columns = []
+    bad_rows: Any = None
+    first_bad: list[tuple[str, Any, Any]] = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if name not in numeric:
+            columns.append(column)
+            continue
+        separated = pc.fill_null(
+            pc.or_(pc.match_substring(column, ","), pc.match_substring(column, ".")), False
+        )
+        if not pc.any(separated).as_py():
+            columns.append(column)  # whole numbers only: nothing to do
+            continue
+        grouped = pc.fill_null(pc.match_substring_regex(column, _GROUPED_NUMBER), False)
+        plain = pc.fill_null(pc.match_substring_regex(column, _COMMA_NUMBER), False)
+        bad = pc.and_(separated, pc.invert(pc.or_(grouped, plain)))
+        text = pc.if_else(grouped, pc.replace_substring(column, ".", ""), column)
+        columns.append(pc.replace_substring(text, ",", "."))
+        if pc.any(bad).as_py():
+            first_bad.append((name, bad, column))
+            bad_rows = bad if bad_rows is None else pc.or_(bad_rows, bad)
+    batch = pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    if bad_rows is None:
+        return batch, rows, problems
+    found = []
+    numbers = rows.to_pylist()
+    for i in pc.indices_nonzero(bad_rows).to_pylist():
+        name, _, original = next(b for b in first_bad if b[1][i].as_py())
+        found.append(
+            RowProblem(
+                numbers[i],
+                "not a number with a decimal comma (the file's decimal separator is ','; "
+                "'.' only groups thousands, as in 1.234,5)",
+                original[i].as_py(),
+                name,
+            )
+        )
+    keep = pc.invert(bad_rows)
+    return batch.filter(keep), rows.filter(keep), (*problems, *found)
+
+
 # --------------------------------------------------------------------------- reading
 
 _ROW = re.compile(r"Row #(\d+)")
 _COLUMN = re.compile(r"In CSV column #(\d+)")
 
 
-def _options(info: EntityInfo, handler: Any) -> tuple[Any, Any, Any]:
-    read_options = pacsv.ReadOptions(use_threads=False, block_size=_block_size())
+def _options(
+    info: EntityInfo, handler: Any, dialect: Dialect = DEFAULT_DIALECT
+) -> tuple[Any, Any, Any]:
+    read_options = pacsv.ReadOptions(
+        use_threads=False,
+        block_size=_block_size(),
+        # UTF-8 (with or without its byte-order mark) natively; others through Python's codec.
+        encoding="utf8" if _utf8(dialect.encoding) else dialect.encoding,
+    )
     parse_options = pacsv.ParseOptions(
-        delimiter=",",
+        delimiter=dialect.delimiter,
         quote_char='"',
         double_quote=True,
         escape_char=False,
@@ -331,17 +709,23 @@ def _own_handle(source: IO[bytes]) -> Iterator[IO[bytes]]:
     yield io.BytesIO(getbuffer()) if callable(getbuffer) else source
 
 
-def _overflow(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | None] | None:
+def _overflow(
+    source: IO[bytes], names: list[str] | None, dialect: Dialect = DEFAULT_DIALECT
+) -> tuple[str, int, str | None] | None:
     """The first row longer than the read block, or the quoted cell never closed, found by
     scanning the file again (only after pyarrow has failed): names row and field."""
+    if codecs.lookup(dialect.encoding).name.startswith("utf-16"):
+        return None  # the scan reads bytes as ASCII-compatible text
     try:
         with _own_handle(source) as handle:
-            return _scan(handle, names)
-    except OSError:
+            return _scan(handle, names, ord(dialect.delimiter))
+    except (OSError, TypeError):
         return None
 
 
-def _scan(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | None] | None:
+def _scan(
+    source: IO[bytes], names: list[str] | None, delimiter: int = _COMMA
+) -> tuple[str, int, str | None] | None:
     limit = _block_size()
     try:
         source.seek(0)
@@ -378,7 +762,7 @@ def _scan(source: IO[bytes], names: list[str] | None) -> tuple[str, int, str | N
                 row += size > 0
                 size = column = 0
                 continue
-            elif b == _COMMA:
+            elif b == delimiter:
                 column += 1
             size += 1
             if size > limit:
@@ -399,6 +783,7 @@ def _arrow_error(
     *,
     source: IO[bytes] | None = None,
     undecodable: bool = False,
+    dialect: Dialect = DEFAULT_DIALECT,
 ) -> FormatError:
     """A pyarrow failure as a FormatError naming the file (and row and column when known)."""
     text = str(exc)
@@ -409,9 +794,9 @@ def _arrow_error(
     if column and names is not None and int(column.group(1)) < len(names):
         field = names[int(column.group(1))]
     if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in text or undecodable:
-        return FormatError(path, "not valid UTF-8 text", row=row, field=field)
+        return FormatError(path, _not_text(dialect), row=row, field=field)
     if "straddling" in text:
-        found = _overflow(source, names) if source is not None else None
+        found = _overflow(source, names, dialect) if source is not None else None
         if found is not None:
             return FormatError(path, found[0], row=found[1], field=found[2])
         message = (
@@ -425,14 +810,21 @@ def _arrow_error(
     return FormatError(path, f"cannot read as CSV: {detail}", row=row, field=field)
 
 
-def _header_names(source: IO[bytes]) -> list[str] | None:
+def _not_text(dialect: Dialect) -> str:
+    if _utf8(dialect.encoding):
+        return "not valid UTF-8 text (if it is in another encoding, give it: e.g. 'windows-1252')"
+    return f"not valid {dialect.encoding} text"
+
+
+def _header_names(source: IO[bytes], dialect: Dialect = DEFAULT_DIALECT) -> list[str] | None:
     """The header's column names read directly from the file (to name a column in an error)."""
     try:
         source.seek(0)
-        head = source.read(BLOCK_SIZE).removeprefix(codecs.BOM_UTF8)
-        line = head.splitlines()[0].decode("utf-8") if head else ""
-        return next(csv.reader([line]), None)
-    except (OSError, ValueError, IndexError, csv.Error):
+        head = source.read(BLOCK_SIZE)
+        text = head.decode(dialect.encoding, errors="replace").removeprefix("\ufeff")
+        line = text.splitlines()[0] if text else ""
+        return next(csv.reader([line], delimiter=dialect.delimiter), None)
+    except (OSError, ValueError, IndexError, LookupError, csv.Error):
         return None
 
 
@@ -455,10 +847,15 @@ def _native(source: IO[bytes]) -> Any:
 
 
 def _open(
-    source: IO[bytes], info: EntityInfo, path: str, handler: Any, undecodable: _Undecodable
+    source: IO[bytes],
+    info: EntityInfo,
+    path: str,
+    handler: Any,
+    undecodable: _Undecodable,
+    dialect: Dialect = DEFAULT_DIALECT,
 ) -> tuple[Any, list[str]]:
     """A pyarrow streaming CSV reader on ``source`` and the names in its header."""
-    options = _options(info, handler)
+    options = _options(info, handler, dialect)
     try:
         with undecodable.active():
             reader = pacsv.open_csv(
@@ -471,31 +868,44 @@ def _open(
         if "Empty CSV file" not in str(exc):
             # pyarrow converts the first block on opening: its errors come here.
             raise _arrow_error(
-                path, exc, _header_names(source), source=source, undecodable=undecodable.seen
+                path,
+                exc,
+                _header_names(source, dialect),
+                source=source,
+                undecodable=undecodable.seen,
+                dialect=dialect,
             ) from None
-        reader = _open_bare_header(source, path, options)
+        reader = _open_bare_header(source, path, options, dialect)
     try:
         names = list(reader.schema.names)
     except UnicodeDecodeError:
-        raise FormatError(path, "the header row is not valid UTF-8 text", row=1) from None
+        raise FormatError(path, f"the header row is {_not_text(dialect)}", row=1) from None
     return reader, names
 
 
-def _open_bare_header(source: IO[bytes], path: str, options: tuple[Any, Any, Any]) -> Any:
+def _open_bare_header(
+    source: IO[bytes], path: str, options: tuple[Any, Any, Any], dialect: Dialect
+) -> Any:
     """pyarrow refuses a file without any line end; that may still be a bare header row."""
     try:
         source.seek(0)
         head = source.read(BLOCK_SIZE + 1)
     except (OSError, io.UnsupportedOperation):
         head = b""
-    if not head.removeprefix(codecs.BOM_UTF8).strip():
+    if len(head) > BLOCK_SIZE:
+        raise FormatError(path, "no header row of field names found")
+    try:
+        text = head.decode(dialect.encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise FormatError(path, f"the header row is {_not_text(dialect)}", row=1) from None
+    if not text.strip():
         raise FormatError(path, "empty file: a CSV file starts with a header row of field names")
-    if len(head) > BLOCK_SIZE or b"\n" in head or b"\r" in head:
+    if "\n" in text or "\r" in text:
         raise FormatError(path, "no header row of field names found")
     try:
         return pacsv.open_csv(
-            io.BytesIO(head + b"\n"),
-            read_options=options[0],
+            io.BytesIO(text.encode() + b"\n"),  # UTF-8 from here on
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=_block_size()),
             parse_options=options[1],
             convert_options=options[2],
         )
@@ -503,7 +913,18 @@ def _open_bare_header(source: IO[bytes], path: str, options: tuple[Any, Any, Any
         raise _arrow_error(path, exc) from None
 
 
-def _check_header(names: list[str], info: EntityInfo, path: str) -> None:
+_LISTED = 10
+"""Names listed in a header error (a file of 10,000 unknown columns makes no useful message)."""
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(repr(n if len(n) <= 80 else n[:80] + "...") for n in names[:_LISTED])
+    return shown + (f" and {len(names) - _LISTED:,} more" if len(names) > _LISTED else "")
+
+
+def _check_header(
+    names: list[str], info: EntityInfo, path: str, dialect: Dialect = DEFAULT_DIALECT
+) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -513,11 +934,15 @@ def _check_header(names: list[str], info: EntityInfo, path: str) -> None:
         seen.add(name)
     unknown = [n for n in names if n not in info.field_names]
     if unknown:
-        listed = ", ".join(repr(n) for n in unknown)
+        hint = ""
+        if len(names) == 1:
+            other = next((d for d in DELIMITERS if d != dialect.delimiter and d in names[0]), None)
+            if other is not None:
+                hint = f"; is the file {other!r}-separated? give the delimiter"
         raise FormatError(
             path,
-            f"unknown column(s) {listed}: not field(s) of {info.name} "
-            f"(its fields: {', '.join(info.field_names)})",
+            f"unknown column(s) {_listed(unknown)}: not field(s) of {info.name} "
+            f"(its fields: {', '.join(info.field_names)}){hint}",
             row=1,
             field=unknown[0],
         )
@@ -531,28 +956,40 @@ def _check_header(names: list[str], info: EntityInfo, path: str) -> None:
         )
 
 
-def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawBatch]:
-    """The rows of ``info`` in a clen_core CSV file as raw text batches, with row numbers.
+def read_csv_batches(
+    source: IO[bytes],
+    info: EntityInfo,
+    path: str,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[RawBatch]:
+    """The rows of ``info`` in a CSV file as raw text batches, with row numbers.
 
     Values are text or null (the ``text`` flavour), spreadsheet neutralisation
-    undone, for the columns present only. Rows with the wrong number of cells
-    come as the batches' problems.
+    undone, numbers with a decimal comma given with a point, for the columns
+    present only. Rows with the wrong number of cells come as the batches'
+    problems. ``delimiter``, ``decimal`` and ``encoding``: the dialect, each
+    detected when not given (:func:`sniff_csv`).
     """
+    dialect = _settle(source, info, path, delimiter, decimal, encoding)
+    numeric = {f.name for f in info.fields if _numeric(f)} if dialect.decimal == "," else set()
     # Only pyarrow's parsing runs in the parsing thread (see _parsed); the rest
     # runs here, in the caller's thread, while the next block is parsed.
     pending: list[RowProblem] = []  # refused rows not yet handed over with a batch
     parsing = _Parsing()
     undecodable = _Undecodable()
     try:
-        reader, names = _open(source, info, path, parsing.on_invalid_row, undecodable)
+        reader, names = _open(source, info, path, parsing.on_invalid_row, undecodable, dialect)
     except FormatError:
         if len(parsing.problems) < MAX_PENDING_PROBLEMS:
             raise
-        names = _header_names(source) or []
-        _check_header(names, info, path)
+        names = _header_names(source, dialect) or []
+        _check_header(names, info, path, dialect)
         yield _only(names, parsing.problems)
-        raise _too_many(path, parsing.problems) from None
-    _check_header(names, info, path)
+        raise _too_many(path, parsing.problems, dialect) from None
+    _check_header(names, info, path, dialect)
     text_columns = {f.name for f in info.fields if _is_text(f)}
     row = 1  # the header
     parsed = ahead(_parsed(reader, parsing, undecodable), name="clen-csv")
@@ -563,11 +1000,16 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
                 # pyarrow reports the handler's "error" one call late, at the earliest.
                 if len(pending) >= MAX_PENDING_PROBLEMS:
                     yield _only(names, pending)
-                    raise _too_many(path, pending) from None
+                    raise _too_many(path, pending, dialect) from None
                 if pending:
                     yield _only(names, pending)
                 raise _arrow_error(
-                    path, exc, names, source=source, undecodable=undecodable.seen
+                    path,
+                    exc,
+                    names,
+                    source=source,
+                    undecodable=undecodable.seen,
+                    dialect=dialect,
                 ) from None
             if batch is None:
                 continue
@@ -593,7 +1035,10 @@ def read_csv_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator
                 _restore(batch.column(i)) if name in text_columns else batch.column(i)
                 for i, name in enumerate(names)
             ]
-            yield RawBatch(pa.RecordBatch.from_arrays(columns, names=names), numbers, mine)
+            out = pa.RecordBatch.from_arrays(columns, names=names)
+            if numeric:
+                out, numbers, mine = _comma_numbers(out, numbers, mine, numeric)
+            yield RawBatch(out, numbers, mine)
     if pending:
         yield _only(names, pending)
 
@@ -651,11 +1096,13 @@ def _parsed(
     yield None, parsing.take(), None
 
 
-def _too_many(path: str, problems: list[RowProblem]) -> FormatError:
+def _too_many(
+    path: str, problems: list[RowProblem], dialect: Dialect = DEFAULT_DIALECT
+) -> FormatError:
     return FormatError(
         path,
         f"{len(problems):,} rows in a row with the wrong number of cells; reading stops "
-        "there (is it CSV with commas, of this entity?)",
+        f"there (is it CSV separated by {dialect.delimiter!r}, of this entity?)",
         row=max(p.row for p in problems) + 1,
     )
 
@@ -666,9 +1113,21 @@ def _only(names: list[str], problems: list[RowProblem]) -> RawBatch:
     return RawBatch(empty, int_range(0, 0), tuple(problems))
 
 
-def read_csv(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
-    """The records of ``info`` in a clen_core CSV file, one by one (see read_csv_batches)."""
-    return records_from_batches(read_csv_batches(source, info, path))
+def read_csv(
+    source: IO[bytes],
+    info: EntityInfo,
+    path: str,
+    *,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[RawRecord | RowProblem]:
+    """The records of ``info`` in a CSV file, one by one (see read_csv_batches)."""
+    return records_from_batches(
+        read_csv_batches(
+            source, info, path, delimiter=delimiter, decimal=decimal, encoding=encoding
+        )
+    )
 
 
 # --------------------------------------------------------------------------- detection
@@ -720,5 +1179,7 @@ def clen_register_formats(register: Callable[[Format], None]) -> None:
             read=read_csv,
             read_batches=read_csv_batches,
             write=write_csv,
+            read_options=READ_OPTIONS,
+            sniff=sniff_csv,
         )
     )

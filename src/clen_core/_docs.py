@@ -247,6 +247,7 @@ _BUILTIN_FORMAT_PLUGINS = {
     "JSON and JSON Lines": "clen_core_json",
     "Parquet": "clen_core_parquet",
     "Published activity listings": "clen_core_listing",
+    "Excel": "clen_core_xlsx",
 }
 _FORMAT_DOCS = {"clen_core_parquet": "clen_core.io.parquet"}
 """Plugins that register a module of the core: their format is documented in it."""

@@ -18,7 +18,9 @@ functions, of the types :data:`ReadFn`, :data:`WriteFn`,
 reader yields :class:`RawRecord` (a row's raw values, by field, with its
 1-based row) or :class:`RowProblem` (a row that cannot be represented at
 all); a columnar reader yields :class:`RawBatch` (an Arrow batch and its row
-numbers). ``flavour`` (:data:`Flavour`) says how raw values are given:
+numbers). A reader may take keyword options (``read_options``, such as CSV's
+``delimiter``), settled per file by ``sniff`` (:data:`SniffFn`) when not given.
+``flavour`` (:data:`Flavour`) says how raw values are given:
 ``text``, ``json`` or ``python``. A file that cannot be read raises
 :class:`FormatError` naming file, row and field. A writer receives Arrow
 batches in :func:`arrow_schema`; :func:`conform` casts a batch to it,
@@ -55,6 +57,7 @@ from clen_core.io.formats import (
     ReadBatchesFn,
     ReadDatasetFn,
     ReadFn,
+    SniffFn,
     WriteDatasetFn,
     WriteFn,
 )
@@ -108,6 +111,7 @@ __all__ = [
     "ScalarShape",
     "Severity",
     "Shape",
+    "SniffFn",
     "WriteDatasetFn",
     "WriteFn",
     "ahead",

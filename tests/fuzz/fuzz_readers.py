@@ -35,7 +35,7 @@ with _instrumented:
     from clen_core.io.records import Decoder, RowProblem
     from clen_core.model import get_entity
 
-FORMATS = ("csv", "json", "jsonl", "parquet", "listing")
+FORMATS = ("csv", "json", "jsonl", "parquet", "listing", "xlsx")
 ENTITIES = ("activity", "laboratory", "programme", "analysis_result")
 SYSTEMS = tuple(sorted(CODE_SYSTEMS))
 TARGETS = [(f, e) for f in FORMATS for e in ENTITIES] + [("code", s) for s in SYSTEMS]

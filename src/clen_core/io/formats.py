@@ -11,16 +11,17 @@ decoding, rejects and counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import attrs
 import pyarrow as pa
 
-from clen_core.errors import FormatError, UnknownFormatError
+from clen_core.errors import ArgumentError, FormatError, UnknownFormatError
 from clen_core.io.records import Flavour, RawBatch, RawRecord, RowProblem
-from clen_core.model.entity import EntityInfo
+from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.registry import Registry
 
 __all__ = [
@@ -30,12 +31,14 @@ __all__ = [
     "ReadBatchesFn",
     "ReadDatasetFn",
     "ReadFn",
+    "SniffFn",
     "UnknownFormatError",
     "WriteDatasetFn",
     "WriteFn",
     "format_for_path",
     "formats",
     "get_format",
+    "read_format",
     "register_format",
 ]
 
@@ -49,6 +52,16 @@ ReadDatasetFn = Callable[[IO[bytes], str], Iterator[tuple[str, RawRecord | RowPr
 """``read_dataset(source, path)``: ``(entity name, record)`` pairs of every entity in the file."""
 WriteDatasetFn = Callable[[IO[bytes], Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]], None]
 """``write_dataset(sink, tables)``: write several entities' batches into one file."""
+SniffFn = Callable[..., Mapping[str, Any]]
+"""``sniff(source, entity, path, **options)``: every read option of the format for this file,
+those given as given and the others detected from its first bytes; raises
+:class:`FormatError` when the file does not say (ambiguous), naming the choices."""
+HEAD_BYTES = 4096
+"""Bytes of a file's start given to ``clen_detect_format``."""
+
+
+def _option_items(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(options.items()))
 
 
 @attrs.frozen
@@ -75,6 +88,13 @@ class Format:
     """Writer of a whole dataset in one file, when the format holds several entities."""
     plugin: str | None = None
     """Name of the plugin that registered it (set at registration)."""
+    read_options: tuple[str, ...] = ()
+    """Keyword options its readers take (CSV: ``delimiter``, ``decimal``, ``encoding``), each
+    detected when not given; fixed with :meth:`with_options`."""
+    sniff: SniffFn | None = attrs.field(default=None, eq=False)
+    """What settles the read options for one file (see :data:`SniffFn`), if any."""
+    options: Mapping[str, Any] = attrs.field(factory=dict, eq=_option_items)
+    """The read options fixed on this format (by :meth:`with_options`): empty as registered."""
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
@@ -82,6 +102,37 @@ class Format:
         for ext in self.extensions:
             if not ext.startswith(".") or ext != ext.lower():
                 raise ValueError(f"extension {ext!r} must be lower case and start with a dot")
+
+    def with_options(self, **options: Any) -> Format:
+        """This format with read options fixed: its readers get them as keyword arguments.
+
+        Options given as ``None`` are left out (the reader detects them). An option
+        the format does not take is an :class:`~clen_core.errors.ArgumentError`.
+        ``get_format("csv").with_options(delimiter=";", decimal=",")`` reads an
+        Excel CSV of a European locale, wherever a ``format=`` is taken.
+        """
+        given = {k: v for k, v in options.items() if v is not None}
+        unknown = sorted(set(given) - set(self.read_options))
+        if unknown:
+            takes = (
+                f"it takes {', '.join(self.read_options)}" if self.read_options else "it takes none"
+            )
+            raise ArgumentError(
+                f"format {self.name!r} has no read option {', '.join(unknown)} ({takes})"
+            )
+        if not given:
+            return self
+
+        def bind(fn: Any) -> Any:
+            return None if fn is None else functools.partial(fn, **given)
+
+        return attrs.evolve(
+            self,
+            options={**self.options, **given},
+            read=bind(self.read),
+            read_batches=bind(self.read_batches),
+            read_dataset=bind(self.read_dataset),
+        )
 
 
 FORMAT_REGISTRY: Registry[Format] = Registry(
@@ -121,6 +172,41 @@ def formats() -> tuple[Format, ...]:
 def get_format(name: str) -> Format:
     """The format called ``name``."""
     return FORMAT_REGISTRY.get(name)
+
+
+def read_format(
+    path: str | Path,
+    *,
+    entity: str | type,
+    format: str | Format | None = None,
+    **options: Any,
+) -> Format:
+    """The format to read the file ``path`` of ``entity`` with, every read option settled.
+
+    The format is ``format``, else the one the file's name or first bytes say.
+    ``options`` are its read options (CSV: ``delimiter``, ``decimal``,
+    ``encoding``); ``None`` or absent ones are detected from the file, and the
+    format returned has them all in :attr:`Format.options` (what was detected,
+    to report). A file whose options cannot be told raises
+    :class:`FormatError` naming the choices; an option the format does not take,
+    :class:`~clen_core.errors.ArgumentError`. Pass the result as ``format=`` to
+    :func:`~clen_core.read`, :func:`~clen_core.validate_file` or
+    :func:`~clen_core.convert` (``from_format=``).
+    """
+    path = Path(path)
+    if isinstance(format, Format):
+        fmt = format
+    elif format is not None:
+        fmt = get_format(format)
+    else:
+        with open(path, "rb") as f:
+            fmt = format_for_path(path, head=f.read(HEAD_BYTES))
+    fmt = fmt.with_options(**options)
+    if fmt.sniff is None:
+        return fmt
+    with open(path, "rb") as source:
+        settled = fmt.sniff(source, get_entity(entity), str(path), **fmt.options)
+    return fmt.with_options(**settled)
 
 
 def format_for_path(path: str | Path, *, head: bytes | None = None) -> Format:
