@@ -33,7 +33,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("clen_core._version", "clen_core.errors"),
     ("clen_core.limits", "clen_core.registry", "clen_core.hookspecs"),
     ("clen_core.codes",),
-    ("clen_core.model",),
+    ("clen_core.model", "clen_core.compliance"),
     ("clen_core.schema",),
     ("clen_core.rules",),
     ("clen_core.io",),

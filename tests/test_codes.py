@@ -457,6 +457,31 @@ def test_country_names() -> None:
     assert not set(country.ALIASES) & country.CANONICAL_CODES
 
 
+def test_country_did_you_mean() -> None:
+    # "Tartu (ET)" on the Commission's Action 5 page: ET is Ethiopia, Tartu is in Estonia.
+    assert country.suggest("ET", "Tartu") == "EE"
+    assert country.did_you_mean("ET", "Tartu") == "did you mean EE (Estonia)?"
+    assert country.did_you_mean("et", " Tartu ") == "did you mean EE (Estonia)?"
+    # A known city decides, either way; an unknown one leaves the language-code confusion.
+    assert country.suggest("EE", "Tartu") is None
+    assert country.suggest("FI", "Tartu") == "EE"
+    assert country.suggest("ET") == "EE"
+    assert country.suggest("SV", "Stockholm") == "SE"
+    assert country.did_you_mean("SL") == "did you mean SI (Slovenia)?"
+    assert country.did_you_mean("GA") == "did you mean IE (Ireland)?"
+    # Nothing to suggest: a code meant as written, or not a code at all.
+    assert country.suggest("RS", "Belgrade") is None
+    assert country.suggest("EE") is None
+    assert country.suggest("ZZ", "Tartu") is None
+    assert country.did_you_mean("nope") is None
+    # The table: a valid code that is a Member State's language code, for that Member State.
+    for written, meant in country.LANGUAGE_CODE_CONFUSIONS.items():
+        assert written in country.CANONICAL_CODES
+        assert not country.is_eu_member(written)
+        assert meant in country.EU_MEMBER_STATES
+    assert set(country.CITY_COUNTRIES.values()) <= country.EU_MEMBER_STATES
+
+
 @pytest.mark.parametrize(
     ("written", "canonical"),
     [

@@ -209,7 +209,7 @@ def test_values_are_written_as_documented(tmp_path: Path) -> None:
     assert ',"DG TAXUD",950000000.00,2021,2027,' in programme
     activity = (tmp_path / "activity.csv").read_text(encoding="utf-8")
     assert ',"workshop",' in activity
-    assert ",2018-04-18,2018-04-19," in activity
+    assert ",2017-10-10,2017-10-12," in activity  # Tartu, 10-12 October 2017
     posts = _raw_rows(tmp_path / "attache_post.csv")
     assert any(r["covered_countries"].startswith('["') for r in posts)
     for r in posts:

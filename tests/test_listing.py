@@ -38,6 +38,7 @@ COLUMNS = ["theme", "kind", "city", "country", "start", "end", "participants"]
 CLEN = [sys.executable, "-c", "from clen_core.cli import main; main()"]
 ACTIVITY = get_entity("activity")
 DECODER = Decoder(ACTIVITY, "json")
+GROUP_DECODER = Decoder(get_entity("project_group"), "json")
 HEADING = "Action 5 of the Customs Laboratories European Network:\n\n"
 _FUZZ_DIR = tempfile.TemporaryDirectory(prefix="clen-listing-")
 """Where Hypothesis tests write files (a fixture's tmp_path is per test, not per example)."""
@@ -99,13 +100,17 @@ def test_example_titles_notes_ids_rows_and_every_line() -> None:
         "Isotope Ratio Techniques and other Authentication Methods"
     }
     assert all("title" not in r for r in recs if r["theme"] != "Honey Authenticity")
-    assert {r.get("notes") for r in recs if r["theme"] == "Gemmology"} == {
-        "3 meetings since 2015; 11 members"
-    }
-    assert {r.get("notes") for r in recs if r["kind"] == "project_group_meeting"} == {
-        "3 meetings since 2015; 11 members",
-        "3 meetings since 2016",
-    }
+    # The summaries are the project groups' facts, not notes of the meetings.
+    assert all("notes" not in r for r in recs)
+    groups = {g.values["theme"]: (g.row, dict(g.values)) for g in listing.groups}
+    assert {t: (row, v.get("meetings"), v.get("since"), v.get("members"))
+            for t, (row, v) in groups.items()} == {
+        "Precursor Chemicals": (15, 3, 2016, None),
+        "Gemmology": (61, 3, 2015, 11),
+    }  # fmt: skip
+    for r in recs:
+        meeting = r["kind"] == "project_group_meeting"
+        assert r.get("project_group_id") == (groups[r["theme"]][1]["group_id"] if meeting else None)
     # Rows: the line where each entry starts.
     lines = text.splitlines()
     for r in listing.items:
@@ -145,6 +150,15 @@ def test_listing_is_read_only_and_activity_only(tmp_path: Path) -> None:
     assert ".txt" not in fmt.extensions
     with pytest.raises(FormatError, match="activities only"):
         list(clen_core.read(EXAMPLE, entity="laboratory", format="listing"))
+    # Its project groups: as an entity of their own, or with the activities as a dataset.
+    groups = list(clen_core.read(EXAMPLE, entity="project_group", format="listing"))
+    assert sorted(g.theme for g in groups) == ["Gemmology", "Precursor Chemicals"]
+    ds = clen_core.read_dataset(EXAMPLE, format="listing")
+    assert ds.records("project_group") == groups
+    assert ds.records("activity") == list(
+        clen_core.read(EXAMPLE, entity="activity", format="listing")
+    )
+    assert clen_core.validate(ds).by_rule == {"ACT-001": 1}  # Belgrade; every reference holds
     with pytest.raises(FormatError, match="cannot write"):
         clen_core.write([], tmp_path / "x.txt", entity="activity", format="listing")
 
@@ -318,38 +332,55 @@ def test_title_broken_over_lines_and_theme_over_two_lines() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "notes"),
+    ("text", "facts"),
     [
-        ("Project Group Meetings  3 meetings since 2016:\n", "3 meetings since 2016"),
-        (
-            "Project Group Meetings (3 meetings since 2016 – 11 members)\n",
-            "3 meetings since 2016; 11 members",
-        ),
-        (
-            "Project Group Meetings 3 meetings since 2016 – 11\nmembers\n",
-            "3 meetings since 2016; 11 members",
-        ),
-        (
-            "Project Group Meetings\n3 meetings since 2015 – 11\n\nmembers\n",
-            "3 meetings since 2015; 11 members",
-        ),
-        (
-            "Project Group Meetings\n3 meetings since 2015\n– 11 members\n",
-            "3 meetings since 2015; 11 members",
-        ),
-        (
-            "Project Group Meetings\n4 meetings since 2010 - 18 members:\n",
-            "4 meetings since 2010; 18 members",
-        ),
-        ("Project Group Meetings\n1 meeting in 2019\n", "1 meeting in 2019"),
-        ("Project Group Meetings\n18 members\n", "18 members"),
-        ("3 meetings since 2015 – 11 members\n", "3 meetings since 2015; 11 members"),
+        ("Project Group Meetings  3 meetings since 2016:\n", (3, 2016, None)),
+        ("Project Group Meetings (3 meetings since 2016 – 11 members)\n", (3, 2016, 11)),
+        ("Project Group Meetings 3 meetings since 2016 – 11\nmembers\n", (3, 2016, 11)),
+        ("Project Group Meetings\n3 meetings since 2015 – 11\n\nmembers\n", (3, 2015, 11)),
+        ("Project Group Meetings\n3 meetings since 2015\n– 11 members\n", (3, 2015, 11)),
+        ("Project Group Meetings\n4 meetings since 2010 - 18 members:\n", (4, 2010, 18)),
+        ("Project Group Meetings\n1 meeting in 2019\n", (1, 2019, None)),
+        ("Project Group Meetings\n18 members\n", (None, None, 18)),
+        ("Project Group Meetings\n", (None, None, None)),
+        ("3 meetings since 2015 – 11 members\n", (3, 2015, 11)),
     ],
 )
-def test_summary_lines_are_notes_never_events(text: str, notes: str) -> None:
+def test_summary_lines_are_the_project_groups_facts_never_events(
+    text: str, facts: tuple[int | None, int | None, int | None]
+) -> None:
+    doc = HEADING + f"Gemmology\n{text}Antwerp (BE), 9th & 10th March 2016\n"
     r = only(f"Gemmology\n{text}Antwerp (BE), 9th & 10th March 2016\n")
-    assert (r["kind"], r["notes"]) == ("project_group_meeting", notes)
+    assert (r["kind"], r.get("notes")) == ("project_group_meeting", None)
     assert (r["start"], r["end"]) == ("2016-03-09", "2016-03-10")
+    (group,) = parse_listing(doc).groups
+    assert group.row == 4  # the sub-heading's line, or the summary's without one
+    assert r["project_group_id"] == group.values["group_id"]
+    assert group.values["theme"] == "Gemmology"
+    values = group.values
+    assert (values.get("meetings"), values.get("since"), values.get("members")) == facts
+
+
+def test_a_project_group_is_one_per_theme_and_its_summaries_must_agree() -> None:
+    meet = "Project Group Meetings\n{}Antwerp (BE), {} March 2016\n"
+    same = parse_listing(
+        HEADING + "Gemmology\n" + meet.format("3 meetings since 2015\n", 9)
+        + "Workshop\nGent (BE), 1 May 2016\n" + meet.format("11 members\n", 10)
+    )  # fmt: skip
+    (group,) = same.groups
+    assert (group.values["meetings"], group.values["members"]) == (3, 11)
+    recs = [r for r in same.items if isinstance(r, RawRecord)]
+    gid = group.values["group_id"]
+    assert [r.values.get("project_group_id") for r in recs] == [gid, None, gid]
+    other = parse_listing(
+        HEADING + "Gemmology\n" + meet.format("3 meetings since 2015\n", 9)
+        + meet.format("4 meetings since 2015\n", 10)
+    )  # fmt: skip
+    (group,) = other.groups
+    assert group.values["meetings"] == 3
+    (problem,) = [p for p in other.items if isinstance(p, RowProblem)]
+    assert (problem.row, problem.text) == (8, "4 meetings since 2015")
+    assert "differs from the one before (line 4)" in problem.reason
 
 
 def test_several_actions_and_the_intro_fallback() -> None:
@@ -725,7 +756,8 @@ def broken(draw: st.DrawFn, text: str, keep: int = 0, until: int = 10**9) -> lis
 @st.composite
 def listings(draw: st.DrawFn) -> tuple[list[list[str]], list[dict[str, Any]], int]:
     """A listing as blocks of lines (garbage may go between blocks and inside entries),
-    the events it holds, and its action."""
+    the events it holds (with ``group``: the project group's facts, or None), and its
+    action."""
     action = draw(st.integers(1, 6))
     heading = draw(
         st.sampled_from(
@@ -746,13 +778,15 @@ def listings(draw: st.DrawFn) -> tuple[list[list[str]], list[dict[str, Any]], in
     for theme in draw(st.lists(st.sampled_from(THEMES), min_size=1, max_size=3, unique=True)):
         blocks.append(draw(broken(theme)))
         sections = draw(st.lists(st.sampled_from(SUBHEADINGS), min_size=1, max_size=2))
+        group: dict[str, int] | None = None  # one project group per theme, summed up once
         for kind, sub, title, keep in sections:
             lines = draw(broken(sub, keep=keep))
-            notes = None
-            if kind == "project_group_meeting" and draw(st.booleans()):
+            if kind == "project_group_meeting" and group is None:
+                group = {}
+            if kind == "project_group_meeting" and not group and draw(st.booleans()):
                 n, year = draw(st.integers(1, 9)), draw(st.integers(2000, 2030))
                 members = draw(st.none() | st.integers(2, 40))
-                notes = f"{n} meetings since {year}" + (f"; {members} members" if members else "")
+                group = {"meetings": n, "since": year} | ({"members": members} if members else {})
                 summary = [f"{n} meetings since {year}" + (f" – {members}" if members else "")]
                 if members and draw(st.booleans()):
                     summary.append("members")
@@ -768,24 +802,43 @@ def listings(draw: st.DrawFn) -> tuple[list[list[str]], list[dict[str, Any]], in
                 bullet = draw(st.sampled_from(BULLETS))
                 pieces = draw(broken(text, keep=text.index(")") + 1, until=until))
                 blocks.append([bullet + pieces[0].lstrip(), *pieces[1:]])
-                all_notes = "; ".join(n for n in (notes, expected["notes"]) if n) or None
-                events.append(
-                    {**expected, "theme": theme, "kind": kind, "title": title, "notes": all_notes}
-                )
+                events.append({**expected, "theme": theme, "kind": kind, "title": title})
+                if kind == "project_group_meeting":
+                    events[-1]["group"] = group
     return blocks, events, action
 
 
 FIELDS = ["theme", "kind", "title", "city", "country", "start", "end", "participants", "notes"]
 
 
-def _check_events(got: list[dict[str, Any]], events: list[dict[str, Any]], action: int) -> None:
-    assert [{f: r.get(f) for f in FIELDS} for r in got] == events
+def _check_events(
+    listing: clen_core_listing.Listing, events: list[dict[str, Any]], action: int
+) -> None:
+    got = [dict(r.values) for r in listing.items if isinstance(r, RawRecord)]
+    assert [{f: r.get(f) for f in FIELDS} for r in got] == [
+        {f: e.get(f) for f in FIELDS} for e in events
+    ]
     assert {r["action"] for r in got} == {action}
     ids = [r["activity_id"] for r in got]
     assert len(set(ids)) == len(ids)
     assert all(i.startswith(f"L{action}-") for i in ids)
     for r in got:  # every record decodes into an Activity
         DECODER.decode(r)
+    # Project-group meetings name the group of their theme, which carries the summary.
+    groups = {g.values["group_id"]: dict(g.values) for g in listing.groups}
+    expected_groups = {}
+    for r, e in zip(got, events, strict=True):
+        if "group" not in e:
+            assert "project_group_id" not in r
+            continue
+        group = groups[r["project_group_id"]]
+        assert (group["action"], group["theme"]) == (action, e["theme"])
+        expected_groups[r["project_group_id"]] = {
+            "group_id": r["project_group_id"], "action": action, "theme": e["theme"], **e["group"]
+        }  # fmt: skip
+    assert groups == expected_groups
+    for g in listing.groups:
+        GROUP_DECODER.decode(g.values)
 
 
 @given(listings(), st.sampled_from(["\n", "\r\n"]))
@@ -797,9 +850,7 @@ def test_random_listings_are_recovered_exactly(
     text = newline.join(line for block in blocks for line in block) + newline
     listing = parse_listing(text)
     assert [p for p in listing.items if isinstance(p, RowProblem)] == []
-    _check_events(
-        [dict(r.values) for r in listing.items if isinstance(r, RawRecord)], events, action
-    )
+    _check_events(listing, events, action)
     non_blank = {n for n, line in enumerate(text.split(newline), 1) if line.strip()}
     assert set(listing.lines) == non_blank
     assert "problem" not in listing.lines.values()
@@ -845,9 +896,7 @@ def test_garbage_lines_are_reported_with_their_line_numbers(
     for p in probs:
         assert p.text == clen_core_listing._clean(lines[p.row - 1])
         assert "not understood" in p.reason
-    _check_events(
-        [dict(r.values) for r in listing.items if isinstance(r, RawRecord)], events, action
-    )
+    _check_events(listing, events, action)
     # Every non-blank line is in a record, the recognised structure, or a problem.
     non_blank = {n for n, line in enumerate(lines, 1) if line.strip()}
     assert set(listing.lines) == non_blank

@@ -144,7 +144,12 @@ def test_limit_and_limit_type_go_together_and_imply_the_decision() -> None:
     assert info.value.fields == ("limit_type",)
     assert AnalysisResult(value=1.0, **kw).decision is None
     r = AnalysisResult(value=10.5, expanded_uncertainty=0.2, limit=10.0, limit_type="upper", **kw)
-    assert r.decision == clen_core.Decision.NON_COMPLIANT
+    assert r.decision is not None
+    assert r.decision.outcome == clen_core.Outcome.NON_COMPLIANT
+    # A two-sided limit upside down is no limit (RES-006 reports it).
+    r = AnalysisResult(value=1.0, limit=2.0, limit_type="two_sided", limit_high=1.0, **kw)
+    assert r.limits is None
+    assert r.decision is None
 
 
 def test_objects_are_frozen_slotted_and_hashable() -> None:

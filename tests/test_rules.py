@@ -474,6 +474,24 @@ def test_act001_member_states_including_greek_alias() -> None:
     assert run(data, "ACT-001") == []
 
 
+def test_act001_asks_did_you_mean_when_a_member_state_was_plausibly_meant() -> None:
+    data = [
+        activity("A1", country="RS", city="Belgrade"),
+        activity("A2", country="ET", city="Tartu"),  # as the Commission's page writes it
+        activity("A3", country="SV", city="Stockholm"),  # sv: Swedish
+        activity("A4", country="ET", city="Tartu"),
+    ]
+    found = {f.key: f for f in run(data, "ACT-001")}
+    assert {k: f.message for k, f in found.items()} == {
+        "A1": "RS is not an EU Member State",
+        "A2": "ET is not an EU Member State: did you mean EE (Estonia)?",
+        "A3": "SV is not an EU Member State: did you mean SE (Sweden)?",
+        "A4": "ET is not an EU Member State: did you mean EE (Estonia)?",
+    }
+    check(found["A2"], "ACT-001", WARNING, "activity", "A2", 2, "country", "ET")  # kept as written
+    assert run([activity("A1", country="EE", city="Tartu")], "ACT-001") == []
+
+
 @covers("ACT-002")
 def test_act002_long_activity() -> None:
     data = [
@@ -711,60 +729,78 @@ def test_res003_other_statuses_or_no_method() -> None:
 
 
 RES004_CASES = [
-    # value, U, limit, limit type, expected decision
-    (10.5, 0.2, 10.0, "upper", "non_compliant"),
-    (10.1, 0.2, 10.0, "upper", "inconclusive"),
-    (9.7, 0.2, 10.0, "upper", "compliant"),
-    (9.5, 0.5, 10.0, "upper", "compliant"),  # x + U = L: compliant
-    (10.0, None, 10.0, "upper", "compliant"),  # no U: plain x ≤ L
-    (10.5, None, 10.0, "upper", "non_compliant"),
-    (9.5, 0.2, 10.0, "lower", "non_compliant"),
-    (9.9, 0.2, 10.0, "lower", "inconclusive"),
-    (10.3, 0.2, 10.0, "lower", "compliant"),
-    (10.5, 0.5, 10.0, "lower", "compliant"),  # x − U = L: compliant
-    (79.2, 0.3, 80.0, "lower", "non_compliant"),
-    (20.3, 1.0, 20.0, "upper", "inconclusive"),
+    # value, U, limit, limit type, decision rule (None: the default), expected outcome
+    (10.5, 0.2, 10.0, "upper", None, "non_compliant"),
+    (10.1, 0.2, 10.0, "upper", None, "inconclusive"),
+    (9.7, 0.2, 10.0, "upper", None, "compliant"),
+    (9.5, 0.5, 10.0, "upper", None, "compliant"),  # x + U = L: pass
+    (10.0, None, 10.0, "upper", "simple", "compliant"),  # simple acceptance: x ≤ L
+    (10.5, None, 10.0, "upper", "simple", "non_compliant"),
+    (9.5, 0.2, 10.0, "lower", None, "non_compliant"),
+    (9.9, 0.2, 10.0, "lower", None, "inconclusive"),
+    (10.3, 0.2, 10.0, "lower", None, "compliant"),
+    (10.5, 0.5, 10.0, "lower", None, "compliant"),  # x − U = L: pass
+    (79.2, 0.3, 80.0, "lower", None, "non_compliant"),
+    (20.3, 1.0, 20.0, "upper", None, "inconclusive"),
+    (79.8, 0.3, 80.0, "lower", "guard_band(1, rejection)", "compliant"),  # benefit of doubt
+    (9.9, 0.2, 10.0, "upper", "from_risk(0.05, acceptance)", "non_compliant"),  # not by w
+    (10.1, 0.2, 10.0, "upper", "guard_band(1, acceptance)", "non_compliant"),
 ]
 
 
+def _res004_result(result_id: str, case: tuple[Any, ...]) -> AnalysisResult:
+    v, u, lim, lt, rule_code, _ = case
+    return result(
+        result_id,
+        value=v,
+        expanded_uncertainty=u,
+        limit=lim,
+        limit_type=lt,
+        decision_rule=rule_code,
+    )
+
+
 @covers("RES-004")
-def test_res004_non_compliant_and_inconclusive_with_distinct_messages() -> None:
-    results = [
-        result(f"R{i}", value=v, expanded_uncertainty=u, limit=lim, limit_type=lt)
-        for i, (v, u, lim, lt, _) in enumerate(RES004_CASES, 1)
-    ]
+def test_res004_non_compliant_and_inconclusive_name_outcome_and_zone() -> None:
+    results = [_res004_result(f"R{i}", case) for i, case in enumerate(RES004_CASES, 1)]
     results.append(result("RX", value=1e9, expanded_uncertainty=None))  # no limit: no decision
     found = {f.key: f for f in run(results, "RES-004")}
-    expected = {f"R{i}": d for i, (*_, d) in enumerate(RES004_CASES, 1) if d != "compliant"}
-    assert set(found) == set(expected)
-    messages: dict[str, set[str]] = {}
-    for key, decision in expected.items():
-        f = found[key]
+    expected = {f"R{i}": case[-1] for i, case in enumerate(RES004_CASES, 1)}
+    assert set(found) == {k for k, d in expected.items() if d != "compliant"}
+    for key, f in found.items():
         check(f, "RES-004", INFO, "analysis_result", key, int(key[1:]), "value")
-        messages.setdefault(decision, set()).add(f.message)
-    assert set(messages) == {"non_compliant", "inconclusive"}
-    assert all(len(m) == 1 for m in messages.values())
-    non, inc = messages["non_compliant"].pop(), messages["inconclusive"].pop()
-    assert non != inc
-    assert "non-compliant" in non.lower()
-    assert "inconclusive" in inc.lower()
-    assert "non-compliant" not in inc.lower()
+        r = results[int(key[1:]) - 1]
+        assert r.decision is not None
+        word = {"non_compliant": "non-compliant", "inconclusive": "inconclusive"}[expected[key]]
+        assert f.message.startswith(f"{word} ({r.decision.zone.value.replace('_', ' ')})")
+    # Each (outcome, zone) has its own message.
+    assert len({f.message for f in found.values()}) == len(
+        {(expected[k], results[int(k[1:]) - 1].decision.zone) for k in found}  # type: ignore[union-attr]
+    )
 
 
 def test_res004_cases_agree_with_decide() -> None:
-    for v, u, lim, lt, expected in RES004_CASES:
-        assert decide(v, u or 0.0, lim, lt) == expected
-        r = result("R", value=v, expanded_uncertainty=u, limit=lim, limit_type=lt)
-        assert r.decision == expected
+    for i, case in enumerate(RES004_CASES):
+        v, u, lim, lt, rule_code, expected = case
+        limits = {"upper": lim} if lt == "upper" else {"lower": lim}
+        d = decide(v, **limits, U=u, rule=rule_code or "guard_band(1)")
+        assert d.outcome == expected, case
+        r = _res004_result(f"R{i}", case)
+        assert r.decision == d
 
 
-def test_res004_compliant_or_without_limit_not_flagged() -> None:
+def test_res004_compliant_or_without_decision_not_flagged() -> None:
     results = [
         result("R1", value=9.0, expanded_uncertainty=0.5, limit=10.0, limit_type="upper"),
         result("R2", value=11.0, expanded_uncertainty=0.5, limit=10.0, limit_type="lower"),
         result("R3", value=1e6, expanded_uncertainty=None),
+        # No U under a rule that needs one: no decision (RES-005 says so).
+        result("R4", value=11.0, expanded_uncertainty=None, limit=10.0, limit_type="upper"),
+        # "< 12" against an upper limit of 10: the true value may be either side.
+        result("R5", value=12.0, less_than=True, limit=10.0, limit_type="upper"),
     ]
     assert run(results, "RES-004") == []
+    assert [r.decision for r in results] == [results[0].decision, results[1].decision] + [None] * 3
 
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
@@ -776,21 +812,37 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
     uncertainty=st.none() | st.floats(min_value=0, max_value=1e3, allow_nan=False),
     limit=finite | st.sampled_from([0.0, 10.0, -10.0]),
     limit_type=st.sampled_from(["upper", "lower"]),
+    rule_code=st.sampled_from([None, "simple", "guard_band(0.5, acceptance)"])
+    | st.sampled_from(["from_risk(0.05, rejection)", "from_risk(0.01, both)"]),
 )
 def test_res004_agrees_with_decide(
-    value: float, uncertainty: float | None, limit: float, limit_type: str
+    value: float,
+    uncertainty: float | None,
+    limit: float,
+    limit_type: str,
+    rule_code: str | None,
 ) -> None:
     r = result(
-        "R1", value=value, expanded_uncertainty=uncertainty, limit=limit, limit_type=limit_type
+        "R1",
+        value=value,
+        expanded_uncertainty=uncertainty,
+        limit=limit,
+        limit_type=limit_type,
+        decision_rule=rule_code,
     )
-    decision = decide(value, uncertainty or 0.0, limit, limit_type)
-    assert r.decision == decision
+    decision = r.decision
+    if uncertainty is not None or rule_code == "simple":
+        limits = {"upper": limit} if limit_type == "upper" else {"lower": limit}
+        assert decision == decide(value, **limits, U=uncertainty, rule=rule_code or "guard_band(1)")
+    else:
+        assert decision is None
     found = run([r], "RES-004")
-    assert bool(found) == (decision != "compliant")
+    assert bool(found) == (decision is not None and decision.outcome != "compliant")
     if found:
+        assert decision is not None
         f = only(found)
         check(f, "RES-004", INFO, "analysis_result", "R1", 1, "value", value)
-        wanted = "non-compliant" if decision == "non_compliant" else "inconclusive"
+        wanted = "non-compliant" if decision.outcome == "non_compliant" else "inconclusive"
         assert f.message.lower().startswith(wanted)
 
 
@@ -805,9 +857,10 @@ def test_res004_agrees_with_decision_property_on_random_results(
     flagged = {f.row: f for f in run(results, "RES-004")}
     for row, r in enumerate(results, 1):
         decision = r.decision
-        assert (row in flagged) == (decision is not None and decision != "compliant")
+        assert (row in flagged) == (decision is not None and decision.outcome != "compliant")
         if row in flagged:
-            word = "non-compliant" if decision == "non_compliant" else "inconclusive"
+            assert decision is not None
+            word = "non-compliant" if decision.outcome == "non_compliant" else "inconclusive"
             assert flagged[row].message.lower().startswith(word)
 
 
@@ -1041,7 +1094,7 @@ def test_att001_host_not_covered() -> None:
 
 def test_every_builtin_rule_is_tested() -> None:
     assert builtin_rule_ids() == COVERED
-    assert len(COVERED) == 26
+    assert len(COVERED) == 32
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -1420,16 +1473,19 @@ def test_reference_dataset_has_no_error(reference_report: Report) -> None:
 
 def test_reference_dataset_warnings_are_the_deliberate_ones(reference_report: Report) -> None:
     warnings = {(f.rule, f.key) for f in reference_report.filter(severity=WARNING)}
-    # The Belgrade workshop, the third-country lab with a criterion not met, the ethanol
-    # sample found to be another CN code.
-    assert warnings == {("ACT-001", "A5-011"), ("LAB-001", "RS-BEG"), ("RES-001", "R-002")}
+    # The Tartu workshop as published ("Tartu (ET)"), the third-country lab with a criterion
+    # not met, the ethanol sample found to be another CN code.
+    assert warnings == {("ACT-001", "L5-ee7d82f7"), ("LAB-001", "RS-BEG"), ("RES-001", "R-002")}
     assert reference_report.by_severity[WARNING] == 3
+    (tartu,) = reference_report.filter(rule="ACT-001")
+    assert tartu.value == "ET"
+    assert tartu.message == "ET is not an EU Member State: did you mean EE (Estonia)?"
 
 
 def test_reference_dataset_shows_every_rule_its_docstring_names(reference_report: Report) -> None:
     doc = reference_data.__doc__ or ""
     named = set(re.findall(r"\b[A-Z]{2,}-\d{3}\b", doc))
-    assert named >= {"ACT-001", "LAB-001", "RES-001", "RES-004", "ACT-003", "PT-002"}
+    assert named >= {"ACT-001", "LAB-001", "RES-001", "RES-004", "SUB-002", "PT-002"}
     assert named <= set(reference_report.by_rule)
     decisions = {f.key: f.message for f in reference_report.filter(rule="RES-004")}
     assert set(decisions) == {"R-002", "R-003"}
@@ -1717,3 +1773,185 @@ def test_a_per_record_rule_is_rowwise(theme_rule: Rule) -> None:
     assert whole.by_rule["TST-901"] > 7
     for cuts in ([], [1], [2, 3], [0, len(objs)]):
         assert _by_parts("activity", rows, cuts, 7).to_dict() == whole.to_dict()
+
+
+# --- decision rules on results and method validation data (RES-005, RES-006, MET-*) ----------
+
+
+@covers("RES-005")
+def test_res005_a_limit_without_the_uncertainty_its_rule_needs() -> None:
+    data = [
+        result("R1", expanded_uncertainty=None, limit=80.0, limit_type="lower"),  # default rule
+        result("R2", expanded_uncertainty=None, limit=80.0, limit_type="lower",
+               decision_rule="from_risk(0.05, rejection)"),
+        result("R3", expanded_uncertainty=None, limit=80.0, limit_type="lower",
+               decision_rule="simple"),  # simple acceptance needs no U
+        result("R4", expanded_uncertainty=None, limit=80.0, limit_type="lower",
+               decision_rule="guard_band(0)"),  # w = 0·U: none either
+        result("R5", expanded_uncertainty=0.3, limit=80.0, limit_type="lower"),
+        result("R6", expanded_uncertainty=None),  # no limit
+    ]  # fmt: skip
+    found = run(data, "RES-005")
+    assert [f.key for f in found] == ["R1", "R2"]
+    check(found[0], "RES-005", WARNING, "analysis_result", "R1", 1, "expanded_uncertainty", None)
+    assert "needs U" in found[0].message
+    assert [r.decision is None for r in data] == [True, True, False, False, False, True]
+
+
+@covers("RES-006")
+def test_res006_a_two_sided_limit_needs_its_upper_end_and_only_it() -> None:
+    data = [
+        result("R1", value=40.1, limit=39.7, limit_type="two_sided"),
+        result("R2", value=40.1, limit=39.7, limit_type="lower", limit_high=40.3),
+        result("R3", value=40.1, limit_high=40.3),
+        result("R4", value=40.1, limit=39.7, limit_type="two_sided", limit_high=40.3),
+        result("R5", value=40.1, limit=39.7, limit_type="lower"),
+        result("R6", value=40.1, limit=40.3, limit_type="two_sided", limit_high=39.7),
+    ]
+    found = run(data, "RES-006")
+    assert [f.key for f in found] == ["R1", "R2", "R3", "R6"]
+    check(found[0], "RES-006", ERROR, "analysis_result", "R1", 1, "limit_high", None)
+    assert "needs limit_high" in found[0].message
+    assert "only with limit_type two_sided" in found[1].message
+    assert "not below limit" in found[3].message
+    assert [r.decision is None for r in data] == [True, True, True, False, False, True]
+    d = data[3].decision
+    assert d is not None
+    assert d.acceptance_limit == pytest.approx((39.9, 40.1))  # w = U = 0.2 on each side
+    assert d.zone == "pass"
+
+
+def _scoped_method(**kw: Any) -> Method:
+    return method("M1", unit="% vol", loq=0.5, lod=0.2, **kw)
+
+
+@covers("MET-001")
+def test_met001_a_result_below_the_loq_reported_as_a_number() -> None:
+    data = [
+        _scoped_method(),
+        result("R1", value=0.3),  # below the LOQ, as a number
+        result("R2", value=0.5, less_than=True),  # "< 0.5": as it should be
+        result("R3", value=0.5),  # at the LOQ
+        result("R4", value=0.3, unit="%VOL"),  # the same unit written otherwise
+        result("R5", value=0.3, unit="mg/L"),  # another unit: not compared
+        result("R6", value=0.3, method_id="M9"),  # unknown method
+    ]
+    found = run(data, "MET-001")
+    assert [f.key for f in found] == ["R1", "R4"]
+    check(found[0], "MET-001", WARNING, "analysis_result", "R1", 1, "value", 0.3)
+    assert "< LOQ" in found[0].message
+    assert run(data[1:], "MET-001") == []  # no method table: nothing to compare with
+    assert run([method("M1"), result("R1", value=0.0)], "MET-001") == []  # no LOQ stated
+
+
+@covers("MET-002")
+def test_met002_a_sample_declared_outside_the_method_scope() -> None:
+    data = [
+        method("M1", cn_chapters=("22",)),
+        method("M2", cn_codes=("2207", "24041200")),
+        method("M3", cn_chapters=("04",), cn_codes=("220710",)),
+        method("M4"),  # no stated scope
+        sample("S1", declared_cn="2207 10 00"),
+        sample("S2", declared_cn="2208 90 69"),
+        sample("S3"),  # no declared code
+        result("R1", method_id="M1", sample_id="S1"),
+        result("R2", method_id="M2", sample_id="S1"),
+        result("R3", method_id="M2", sample_id="S2"),  # 2208 is not 2207
+        result("R4", method_id="M3", sample_id="S1"),
+        result("R5", method_id="M3", sample_id="S2"),  # neither chapter 04 nor 2207 10
+        result("R6", method_id="M4", sample_id="S2"),
+        result("R7", method_id="M1", sample_id="S3"),
+    ]
+    found = run(data, "MET-002")
+    assert [f.key for f in found] == ["R3", "R5"]
+    check(found[0], "MET-002", WARNING, "analysis_result", "R3", 3, "method_id", "22089069")
+    assert "outside the method's scope" in found[0].message
+    assert run([d for d in data if not isinstance(d, Sample)], "MET-002") == []
+
+
+def test_method_scope_codes_are_headings_subheadings_or_cn_codes() -> None:
+    assert method(cn_codes=("2207", "220710", "22071000")).cn_codes == (
+        "2207",
+        "220710",
+        "22071000",
+    )
+    for bad in ("22", "2207 10", "7701", "220710001"):
+        with pytest.raises(ClenError):
+            method(cn_codes=(bad,))
+
+
+@covers("MET-003")
+def test_met003_a_result_obtained_after_the_method_review_date() -> None:
+    data = [
+        method("M1", approved=D(2020, 1, 1), review_date=D(2024, 1, 1)),
+        method("M2"),  # no review date
+        sample("S1", received=D(2024, 2, 1)),
+        sample("S2", received=D(2023, 6, 1)),
+        result("R1", sample_id="S1"),  # received after the review date
+        result("R2", sample_id="S2"),
+        result("R3", sample_id="S2", analysed=D(2024, 1, 2)),  # analysed after it
+        result("R4", sample_id="S1", analysed=D(2023, 12, 31)),  # analysed before it
+        result("R5", sample_id="S1", method_id="M2"),
+    ]
+    found = run(data, "MET-003")
+    assert [f.key for f in found] == ["R1", "R3"]
+    check(found[0], "MET-003", WARNING, "analysis_result", "R1", 1, "method_id", D(2024, 1, 1))
+    assert "past its review date (2024-01-01)" in found[0].message
+    # Without the samples only the results' own dates count.
+    assert [f.key for f in run([d for d in data if not isinstance(d, Sample)], "MET-003")] == ["R3"]
+    with pytest.raises(ClenError):
+        method("M1", approved=D(2024, 1, 2), review_date=D(2024, 1, 1))
+
+
+@covers("MET-004")
+def test_met004_uncertainty_levels_are_numbers() -> None:
+    data = [
+        method("M1", unit="% vol", uncertainty_by_level={"40": 0.1, "80.0": 0.2, "1e2": 0.3}),
+        method("M2", uncertainty_by_level={"high": 0.5, "40": 0.1, " 96 ": 0.2, "4O": 0.1}),
+        method("M3"),
+    ]
+    found = run(data, "MET-004")
+    assert [(f.key, f.value) for f in found] == [("M2", "high"), ("M2", "4O")]
+    check(found[0], "MET-004", ERROR, "method", "M2", 2, "uncertainty_by_level", "high")
+
+
+def test_method_validation_data_is_ordered() -> None:
+    m = method(
+        version="2.1",
+        approved=D(2023, 3, 1),
+        review_date=D(2028, 3, 1),
+        reference="ISO 2448",
+        unit="% vol",
+        range_low=0.5,
+        range_high=96.0,
+        lod=0.02,
+        loq=0.05,
+        repeatability_sd=0.04,
+        reproducibility_sd=0.08,
+        recovery=99.5,
+        uncertainty_by_level={"40": 0.1},
+        cn_codes=("2207", "2208"),
+    )
+    assert m.loq == 0.05
+    for bad in (
+        {"lod": 0.1, "loq": 0.05},
+        {"range_low": 10.0, "range_high": 1.0},
+        {"repeatability_sd": 0.2, "reproducibility_sd": 0.1},
+        {"recovery": 0.0},
+        {"uncertainty_by_level": {"40": -0.1}},
+    ):
+        with pytest.raises(ClenError):
+            method(**bad)
+
+
+def test_a_method_rules_run_on_the_reference_dataset_without_a_finding(
+    reference_report: Report,
+) -> None:
+    assert not {f.rule for f in reference_report} & {
+        "MET-001",
+        "MET-002",
+        "MET-003",
+        "MET-004",
+        "RES-005",
+        "RES-006",
+    }

@@ -244,7 +244,8 @@ def test_kinds_follow_the_declarations() -> None:
     assert "gt" in kinds("analysis_result")
     assert {"pattern", "unique_items"} <= kinds("method")
     assert {"min_items", "code", "pattern"} <= kinds("substance")
-    assert kinds("pt_result") == {"ge"}
+    # replicate, value and U (ge), k (gt), category (max_length), censoring (enum)
+    assert kinds("pt_result") == {"ge", "gt", "max_length", "enum"}
 
 
 # A plugin-style entity (not registered: no side effect on other tests) with every shape.

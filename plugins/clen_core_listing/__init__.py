@@ -2,18 +2,21 @@
 
 The Commission publishes the network's activities as text listings, mostly
 text extracted from PDF. The ``listing`` format reads such a text into
-``activity`` records; it cannot write. It claims no file extension (``.txt``
-says too little): choose it with ``format="listing"`` (``--from listing``),
-or let detection pick it for a ``.txt`` or extension-less file whose first
-4 KiB hold the heading ``Action N of the Customs Laboratories`` (spaces and
-line breaks may vary) or at least two entry lines such as
-``Vienna (AT), 3-4 March 2016``. Reading it for another entity is refused
+``activity`` records and the ``project_group`` records they meet in; it
+cannot write. It claims no file extension (``.txt`` says too little): choose
+it with ``format="listing"`` (``--from listing``), or let detection pick it
+for a ``.txt`` or extension-less file whose first 4 KiB hold the heading
+``Action N of the Customs Laboratories`` (spaces and line breaks may vary)
+or at least two entry lines such as ``Vienna (AT), 3-4 March 2016``. Read it
+as entity ``activity`` or ``project_group``, or whole as a dataset (both);
+reading it for another entity is refused
 (:class:`~clen_core.io.formats.FormatError`).
 
 The layout
 ----------
 
-An example, as PDF text comes out (bullets, breaks and dashes vary)::
+An illustrative example in the published style, as PDF text comes out (bullets,
+breaks and dashes vary)::
 
     Action 5 of the Customs Laboratories
     European Network:
@@ -64,12 +67,18 @@ What is recognised
   after a sub-heading and before its first entry continue its title.
   Entries under a theme without a sub-heading are ``other``
   (``project_group_meeting`` when a summary line names meetings).
+- **Project groups**: the entries of a ``project_group_meeting``
+  sub-heading, and those under a summary line, are meetings of the project
+  group of their theme: one ``project_group`` record per action and theme
+  (its row: the line of the sub-heading, or of the summary when there is
+  none), named by each meeting's ``project_group_id``.
 - **Summary lines** such as ``3 meetings since 2015 – 11 members``, or
   ``18 members`` alone, or at the end of the sub-heading line
   (``Project Group Meetings 3 meetings since 2016:``), also broken over
-  lines, are facts about the project group, never events: they go into the
-  ``notes`` of every event of that sub-heading, normalised
-  (``3 meetings since 2015; 11 members``).
+  lines, are facts about the project group, never events: its ``meetings``
+  (3), ``since`` (2015; also for ``in`` and ``from``) and ``members`` (11),
+  as published. A later section of the same group whose summary gives other
+  figures is reported, and the first figures kept.
 - **Entries** ``City (CC), dates – N participants``: the city as written;
   the country as its canonical ISO code (``EL`` → ``GR``, ``UK`` → ``GB``;
   an unknown code is kept, and rejected by the entity's check); places
@@ -132,7 +141,11 @@ blank lines count); a record's row is the line where its entry starts.
 **Activity IDs** are ``L<action>-`` and 8 hex digits of a SHA-256 of the
 theme, kind, city, country and start, with ``-2``, ``-3`` ... for repeats
 in the file: the same listing always gives the same IDs, and editing one
-entry leaves the others' IDs alone.
+entry leaves the others' IDs alone. **Project-group IDs** are
+``L<action>-PG-`` and 8 hex digits of a SHA-256 of the theme.
+
+The listing's problems are reported whichever entity is read; a dataset
+read reports them once.
 
 The file is read whole (listings are small) and must be UTF-8; other bytes
 stop the reading with a :class:`~clen_core.io.formats.FormatError` naming the
@@ -169,6 +182,7 @@ __all__ = [
     "detect_listing",
     "parse_listing",
     "read_listing",
+    "read_listing_dataset",
 ]
 
 
@@ -580,18 +594,39 @@ def _kind_of(text: str) -> tuple[str, str | None] | None:
     return kind, title
 
 
-def _summary_text(m: re.Match[str]) -> str:
-    parts = []
-    if m.groupdict().get("n"):
-        parts.append(f"{m['n']} {m['word'].lower()} {m['since'].lower()} {m['y']}")
-    if m["m"]:
-        parts.append(f"{m['m']} members")
-    return "; ".join(parts)
+@attrs.frozen
+class _Summary:
+    """What a summary line says of a project group: ``4 meetings since 2010 – 18 members``."""
+
+    meetings: int | None = None
+    since: int | None = None
+    members: int | None = None
+
+    def fill(self, other: _Summary) -> _Summary:
+        """These facts, with those missing taken from ``other``."""
+        return _Summary(
+            self.meetings if self.meetings is not None else other.meetings,
+            self.since if self.since is not None else other.since,
+            self.members if self.members is not None else other.members,
+        )
+
+    def facts(self) -> dict[str, int]:
+        """The facts given, as ``project_group`` values."""
+        found = {"meetings": self.meetings, "since": self.since, "members": self.members}
+        return {k: v for k, v in found.items() if v is not None}
 
 
-def _parse_summary(text: str) -> str | None:
+def _summary_of(m: re.Match[str]) -> _Summary:
+    given = m.groupdict()
+    members = int(m["m"]) if m["m"] else None
+    if given.get("n"):
+        return _Summary(int(m["n"]), int(m["y"]), members)
+    return _Summary(members=members)
+
+
+def _parse_summary(text: str) -> _Summary | None:
     m = _SUMMARY.fullmatch(text) or _MEMBERS.fullmatch(text)
-    return _summary_text(m) if m else None
+    return _summary_of(m) if m else None
 
 
 # --------------------------------------------------------------------------- the parse
@@ -649,13 +684,13 @@ class _Theme:
 
 @attrs.define
 class _Sub:
-    """A sub-heading (or the section a summary line opens): kind, title, notes."""
+    """A sub-heading (or the section a summary line opens): kind, title, summary."""
 
     lines: list[_Line]
     text: str
     kind: str
     title: str | None
-    notes: list[str] = attrs.Factory(list)
+    summary: _Summary | None = None
     summary_lines: list[_Line] = attrs.Factory(list)
     entries: int = 0
 
@@ -670,7 +705,7 @@ class _Item:
     action: int = 0
     text: str = ""
     kind: tuple[str, str | None] | None = None
-    notes: tuple[str, ...] = ()
+    summary: _Summary | None = None
     head_lines: int = 0
 
 
@@ -679,12 +714,14 @@ class Listing:
     """What :func:`parse_listing` found: the records and problems, and how each line was used."""
 
     items: tuple[RawRecord | RowProblem, ...]
-    """Records and problems, in line order."""
+    """Activity records and problems, in line order."""
     lines: dict[int, str]
     """How every non-blank line was used, by line number: ``"record"`` (an entry, or a
     heading, theme, sub-heading or summary carried by a record; also a line partly in a
     record and partly reported), ``"structure"`` (the action's name or the ``Examples of
     activities`` line) or ``"problem"`` (in a :class:`~clen_core.io.records.RowProblem`)."""
+    groups: tuple[RawRecord, ...] = ()
+    """The ``project_group`` records the activities name, in line order."""
 
 
 _NOT_UNDERSTOOD = "not understood: not an entry 'City (CC), dates', a heading or a summary"
@@ -705,6 +742,8 @@ class _Parser:
         self.sub: _Sub | None = None
         self.run: list[_Line] = []
         self.seen_ids: dict[str, int] = {}
+        self.groups: dict[tuple[int, str], tuple[int, _Summary]] = {}
+        """Project groups by (action, theme): the line that first named one, its facts."""
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -828,7 +867,7 @@ class _Parser:
             return _Item("structure", i, i + 1)
         summary = self.summary_at(i)
         if summary is not None:
-            return _Item("summary", i, summary[1], notes=(summary[0],))
+            return _Item("summary", i, summary[1], summary=summary[0])
         if self.is_entry_start(line):
             return _Item("entry", i, i + 1)
         if _heading_like(bare):
@@ -838,7 +877,7 @@ class _Parser:
             return self.subheading_at(i, kind)
         return _Item("junk", i, i + 1, text=_FRAGMENT if _is_fragment(bare) else _NOT_UNDERSTOOD)
 
-    def summary_at(self, i: int) -> tuple[str, int] | None:
+    def summary_at(self, i: int) -> tuple[_Summary, int] | None:
         text = self.lines[i].bare
         if _parse_summary(text) is None and not _SUMMARY_START.fullmatch(text):
             return None
@@ -865,7 +904,7 @@ class _Parser:
             found = _parse_summary(summary.strip(" )"))
             if found is not None:
                 head = m["head"].strip(" :;,(-\u2013\u2014")
-                return _Item("subheading", i, j, text=head, kind=_kind_of(head), notes=(found,))
+                return _Item("subheading", i, j, text=head, kind=_kind_of(head), summary=found)
         return _Item("subheading", i, i + 1, text=text, kind=kind)
 
     # ---------------------------------------------------------------- the pass
@@ -901,7 +940,11 @@ class _Parser:
         self.end_sub()
         self.end_theme()
         self.end_action()
-        return Listing(tuple(sorted(self.out, key=lambda r: r.row)), dict(sorted(self.use.items())))
+        return Listing(
+            tuple(sorted(self.out, key=lambda r: r.row)),
+            dict(sorted(self.use.items())),
+            self.group_records(),
+        )
 
     def handle(self, item: _Item) -> None:
         lines = self.lines[item.start : item.end]
@@ -918,18 +961,20 @@ class _Parser:
             self.flush_run(None)
             self.mark(lines, "structure")
         elif item.what == "summary":
+            assert item.summary is not None
             self.flush_run("summary")
             if self.sub is None or self.sub.entries:
                 self.end_sub()
                 # A summary names a project group: the entries under it are its meetings.
                 self.sub = _Sub([], "", "project_group_meeting", None)
-            self.sub.notes += item.notes
+            known = self.sub.summary
+            self.sub.summary = item.summary if known is None else known.fill(item.summary)
             self.sub.summary_lines += lines
         elif item.what == "subheading":
             assert item.kind is not None
             self.flush_run("subheading")
             self.end_sub()
-            self.sub = _Sub(lines, item.text, item.kind[0], item.kind[1], list(item.notes))
+            self.sub = _Sub(lines, item.text, item.kind[0], item.kind[1], item.summary)
         else:  # plain
             self.run.append(lines[0])
 
@@ -1053,7 +1098,7 @@ class _Parser:
         except CodeError:
             cc = entry.cc.upper()  # kept: the entity's check rejects it, naming the field
         sub, theme = self.sub, self.theme
-        notes = list(sub.notes) if sub is not None else []
+        notes = []
         if final[0] == "T":  # the participants' word and what follows it on its line
             where = dict(final[1])
             at = next(x for x in entry.lines if x.no == where["wl"])
@@ -1074,6 +1119,7 @@ class _Parser:
             "start": start.isoformat(),
             "end": end.isoformat(),
             "participants": next((v for w, v in final[1] if w == "p"), None),
+            "project_group_id": self.group_of(sub, theme_text),
             "notes": "; ".join(notes) or None,
         }
         values = {"activity_id": self.activity_id(values), **values}
@@ -1087,6 +1133,56 @@ class _Parser:
             self.mark(sub.lines + sub.summary_lines, "record")
         self.action_used = True
         self.mark(self.action_lines, "record")
+
+    def group_of(self, sub: _Sub | None, theme: str | None) -> str | None:
+        """The ID of the project group whose meetings the entries of ``sub`` are, if any.
+
+        Project-group meetings, and entries under a summary line, meet in the project group
+        of their theme: one group per action and theme, its facts from its summary lines.
+        """
+        if sub is None or not theme or (sub.kind != "project_group_meeting" and not sub.summary):
+            return None
+        key = (self.action, theme)
+        summary = sub.summary or _Summary()
+        first = (sub.lines or sub.summary_lines)[0].no
+        if key not in self.groups:
+            self.groups[key] = (first, summary)
+        elif sub.entries == 0 and sub.summary is not None:  # a later section of the group
+            row, known = self.groups[key]
+            clash = any(known.facts().get(k, v) != v for k, v in summary.facts().items())
+            if clash:
+                where = sub.summary_lines[0]
+                self.problem(
+                    where,
+                    f"project-group summary differs from the one before (line {row}) for "
+                    "the same theme: the first is kept",
+                    _text(sub.summary_lines),
+                )
+            else:
+                self.groups[key] = (row, known.fill(summary))
+        return self.group_id(*key)
+
+    @staticmethod
+    def group_id(action: int, theme: str) -> str:
+        import hashlib
+
+        return f"L{action}-PG-{hashlib.sha256(theme.encode()).hexdigest()[:8]}"
+
+    def group_records(self) -> tuple[RawRecord, ...]:
+        return tuple(
+            RawRecord(
+                row,
+                {
+                    "group_id": self.group_id(action, theme),
+                    "action": action,
+                    "theme": theme,
+                    **summary.facts(),
+                },
+            )
+            for (action, theme), (row, summary) in sorted(
+                self.groups.items(), key=lambda kv: kv[1][0]
+            )
+        )
 
     def activity_id(self, values: dict[str, Any]) -> str:
         import hashlib  # here: loading OpenSSL is 5 ms of every command's start
@@ -1155,26 +1251,54 @@ def parse_listing(text: str, path: str = "<listing>") -> Listing:
     problems = [RowProblem(x.no, reason, x.text[:200] + "…") for x in long]
     items = sorted([*found.items, *problems], key=lambda r: r.row)
     return Listing(
-        tuple(items), dict(sorted({**found.lines, **{x.no: "problem" for x in long}}.items()))
+        tuple(items),
+        dict(sorted({**found.lines, **{x.no: "problem" for x in long}}.items())),
+        found.groups,
     )
 
 
-def read_listing(
-    source: IO[bytes], info: EntityInfo, path: str
-) -> Iterator[RawRecord | RowProblem]:
-    """The ``activity`` records of a listing, and a problem for every line not understood."""
-    if info.name != "activity":
-        raise FormatError(
-            path, f"a listing holds activities only, not {info.name}: read it as entity activity"
-        )
+_ENTITIES = ("activity", "project_group")
+
+
+def _parse_source(source: IO[bytes], path: str) -> Listing:
     most = limits.current().max_listing_bytes
     data = source.read(most + 1)
     if len(data) > most:
         raise FormatError(
             path, f"larger than {most:,} bytes (max_listing_bytes): a listing is read whole"
         )
-    text = _decode(data, path)
-    yield from parse_listing(text, path).items
+    return parse_listing(_decode(data, path), path)
+
+
+def read_listing(
+    source: IO[bytes], info: EntityInfo, path: str
+) -> Iterator[RawRecord | RowProblem]:
+    """The ``activity`` (or ``project_group``) records of a listing, and a problem for every
+    line not understood (the listing's problems, whichever of the two is read)."""
+    if info.name not in _ENTITIES:
+        raise FormatError(
+            path,
+            f"a listing holds activities only (and the project groups they meet in), not "
+            f"{info.name}: read it as entity activity or project_group",
+        )
+    listing = _parse_source(source, path)
+    if info.name == "activity":
+        yield from listing.items
+        return
+    items: list[RawRecord | RowProblem] = list(listing.groups)
+    items += [x for x in listing.items if isinstance(x, RowProblem)]
+    yield from sorted(items, key=lambda r: r.row)
+
+
+def read_listing_dataset(
+    source: IO[bytes], path: str
+) -> Iterator[tuple[str, RawRecord | RowProblem]]:
+    """The project groups of a listing, then its activities and problems: ``(entity, item)``."""
+    listing = _parse_source(source, path)
+    for group in listing.groups:
+        yield "project_group", group
+    for item in listing.items:
+        yield "activity", item
 
 
 # --------------------------------------------------------------------------- detection
@@ -1213,10 +1337,11 @@ def clen_register_formats(register: Callable[[Format], None]) -> None:
             name="listing",
             extensions=(),
             description=(
-                "Commission activity listing (text from PDF) read into activity records; "
-                "read only, detected for .txt files"
+                "Commission activity listing (text from PDF) read into activity and "
+                "project-group records; read only, detected for .txt files"
             ),
             flavour="json",
             read=read_listing,
+            read_dataset=read_listing_dataset,
         )
     )

@@ -2,6 +2,18 @@
 
 # The one declaration of the version (the wheel's metadata is built from it too).
 from clen_core._version import __version__
+from clen_core.compliance import (
+    Decision,
+    DecisionRule,
+    LimitType,
+    Outcome,
+    Side,
+    Zone,
+    acceptance_limit,
+    decide,
+    decide_arrays,
+    false_accept_risk,
+)
 from clen_core.errors import (
     ClenError,
     CodeError,
@@ -30,7 +42,6 @@ from clen_core.io import (
 )
 from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
 from clen_core.model import __all__ as _model_all
-from clen_core.model.compliance import Decision, LimitType, decide
 
 # Imported for its effect too: the plugin manager fills the registries' loader slot.
 from clen_core.plugins import list_plugins
@@ -50,6 +61,7 @@ __all__ = [
     "CodeError",
     "ConvertResult",
     "Decision",
+    "DecisionRule",
     "FieldError",
     "FileValidation",
     "Format",
@@ -57,6 +69,7 @@ __all__ = [
     "Finding",
     "InvalidObjectError",
     "LimitType",
+    "Outcome",
     "PartitionedDataset",
     "PathValidation",
     "Reject",
@@ -64,10 +77,15 @@ __all__ = [
     "Report",
     "Rule",
     "Severity",
+    "Side",
+    "Zone",
     "__version__",
+    "acceptance_limit",
     "arrow_schema",
     "convert",
     "decide",
+    "decide_arrays",
+    "false_accept_risk",
     "from_arrow",
     "from_json",
     "hookimpl",

@@ -1769,12 +1769,45 @@ def _profile_values(d: _Draw, stream: str, profile: Any) -> Any:
     return pc.round(pc.add(_P_LOW.take(profile), pc.multiply(d.uniform(stream), span)), 3)
 
 
+def _method_loq(seed: int, idx: Any, profile: Any) -> Any:
+    """The LOQ of methods ``idx`` (their results need it): 0.2 to 1 % of the profile's span."""
+    share = pc.add(pc.multiply(_Draw(seed, "method", _as_u64(idx)).uniform("loq"), 0.008), 0.002)
+    return pc.round(pc.multiply(_P_SPAN.take(profile), share), 4)
+
+
 def _method(gen: _Gen, d: _Draw) -> Columns:
     profile = _method_profile(gen.seed, d.idx)
     analyte, matrix = _P_ANALYTE.take(profile), _P_MATRIX.take(profile)
     technique = _P_TECHNIQUE.take(profile)
     source = d.weighted("source", _weights([3, 3, 4]))
     in_house = pc.equal(source, 2)
+    status = d.weighted("status", _weights([2, 2, 5, 1]))
+    # Approved (and later withdrawn) methods have an approval date; most a review date.
+    approved_once = pc.greater_equal(status, 2)
+    approved = d.between("approved", _days(dt.date(2010, 1, 1)), _days(dt.date(2024, 12, 31)))
+    review = pc.add(approved, d.between("review", 5 * 365, 10 * 365))
+    low, span = _P_LOW.take(profile), _P_SPAN.take(profile)
+    loq = _method_loq(gen.seed, d.idx, profile)
+    validated = d.chance("validated", 0.8)
+    s_r = pc.round(pc.multiply(loq, pc.add(pc.multiply(d.uniform("s_r"), 0.5), 0.1)), 4)
+    s_rr = pc.round(pc.multiply(s_r, pc.add(pc.multiply(d.uniform("s_R"), 1.5), 1.5)), 4)
+    # U (k = 2) at a quarter and three quarters of the working range, 1 to 5 % of the level.
+    counts = pc.if_else(validated, 2, 0)
+    offsets, parents, positions = _layout(counts)
+    level = pc.round(
+        pc.add(
+            low.take(parents),
+            pc.multiply(span.take(parents), pc.add(pc.multiply(positions, 0.5), 0.25)),
+        ),
+        1,
+    )
+    relative = pc.add(pc.multiply(d.uniform("u_rel"), 0.04), 0.01).take(parents)
+    levels = pa.MapArray.from_arrays(
+        offsets,
+        pc.cast(level, pa.string()),
+        pc.round(pc.multiply(level, relative), 3),
+        type=gen.types["uncertainty_by_level"],
+    )
     return {
         "method_id": _ids("M", gen.seed, d.idx),
         "title": _join(analyte, " in ", matrix, " by ", technique),
@@ -1783,10 +1816,50 @@ def _method(gen: _Gen, d: _Draw) -> Columns:
         "technique": technique,
         "cn_chapters": _P_CHAPTERS.take(profile),
         "source": _enum_array(MethodSource, source),
-        "status": _enum_array(MethodStatus, d.weighted("status", _weights([2, 2, 5, 1]))),
+        "status": _enum_array(MethodStatus, status),
         "reference": _null_where(in_house, _P_REFERENCE.take(profile)),
         "lab_id": _keep_where(d.chance("lab_id", 0.7), d.pick("lab", _pool(gen, "lab_id"))),
+        "cn_codes": pa.repeat(pa.scalar([], gen.types["cn_codes"]), len(profile)),
+        "version": _join(
+            pc.cast(d.between("major", 1, 4), pa.string()),
+            ".",
+            pc.cast(d.between("minor", 0, 9), pa.string()),
+        ),
+        "approved": _keep_where(approved_once, _dates(approved)),
+        "review_date": _keep_where(pc.and_(approved_once, d.chance("review", 0.6)), _dates(review)),
+        "unit": _P_UNIT.take(profile),
+        "range_low": _keep_where(validated, pc.max_element_wise(low, loq)),
+        "range_high": _keep_where(validated, pc.add(low, span)),
+        "lod": _keep_where(validated, pc.round(pc.divide(loq, 3.3), 4)),
+        "loq": _keep_where(validated, loq),
+        "repeatability_sd": _keep_where(validated, s_r),
+        "reproducibility_sd": _keep_where(validated, s_rr),
+        "recovery": _keep_where(
+            validated, pc.round(pc.add(pc.multiply(d.uniform("recovery"), 10.0), 95.0), 1)
+        ),
+        "uncertainty_by_level": levels,
     }
+
+
+# Where the profiles' limits come from, when they are legal ones.
+_LIMIT_SOURCES = {
+    "ethanol": "CN 2207 10",
+    "methanol": "Regulation (EU) 2019/787, Annex I",
+    "nicotine": "Directive 2014/40/EU, Article 20(3)",
+    "milk fat": "CN 0402 10",
+    "sulphur": "Directive 98/70/EC, Annex II",
+    "cotton": "CN 5208",
+    "tar": "Directive 2014/40/EU, Article 3(1)",
+}
+_RULES = _strings(
+    [
+        "guard_band(1)",
+        "guard_band(1, rejection)",
+        "from_risk(0.05, acceptance)",
+        "from_risk(0.05, rejection)",
+        "simple",
+    ]
+)
 
 
 def _analysis_result(gen: _Gen, d: _Draw) -> Columns:
@@ -1795,17 +1868,28 @@ def _analysis_result(gen: _Gen, d: _Draw) -> Columns:
     methods = _pool(gen, "method_id")
     profile = _method_profile(gen.seed, method)
     value = _profile_values(d, "value", profile)
+    # Below its method's LOQ a result is reported "< LOQ": the value is then the LOQ.
+    loq = _method_loq(gen.seed, method, profile)
+    below = pc.less(value, loq)
+    value = pc.if_else(below, loq, value)
     relative = pc.add(pc.multiply(d.uniform("uncertainty"), 0.045), 0.005)
     uncertainty = pc.round(pc.abs(pc.multiply(value, relative)), 3)
     with_limit = pc.and_(_P_HAS_LIMIT.take(profile), d.chance("limit", 0.6))
     declared = _sample_cn(gen.seed, sample)
     same = pc.and_(d.chance("cn_same", 0.85), pc.is_valid(declared))
     found = pc.if_else(same, declared, _cn_codes(d, "cn_found"))
+    analyte = _P_ANALYTE.take(profile)
+    sources = _strings([_LIMIT_SOURCES.get(p[0]) for p in _PROFILE_ROWS]).take(profile)
+    # The rule: none stated (the default) half the time; customs limits on the rejection side.
+    customs = pc.fill_null(pc.equal(sources, "CN 2207 10"), False)
+    rule = pc.if_else(customs, "guard_band(1, rejection)", d.pick("rule", _RULES))
+    received = _Draw(gen.seed, "sample", _as_u64(sample)).between("received", _DAY0, _DAY1)
+    analysed = pc.add(received, d.between("analysed", 1, 30))
     return {
         "result_id": _ids("R", gen.seed, d.idx),
         "sample_id": _ids("S", gen.seed, sample),
         "method_id": methods.take(_mod(method, len(methods))),
-        "analyte": _P_ANALYTE.take(profile),
+        "analyte": analyte,
         "value": value,
         "unit": _P_UNIT.take(profile),
         "expanded_uncertainty": _null_where(d.chance("uncertainty#null", 0.1), uncertainty),
@@ -1813,6 +1897,11 @@ def _analysis_result(gen: _Gen, d: _Draw) -> Columns:
         "limit": _keep_where(with_limit, _P_LIMIT.take(profile)),
         "limit_type": _keep_where(with_limit, _enum_array(LimitType, _P_LIMIT_TYPE.take(profile))),
         "cn_found": _keep_where(d.chance("cn_found#given", 0.8), found),
+        "limit_high": pa.nulls(len(value), pa.float64()),
+        "limit_source": _keep_where(with_limit, sources),
+        "decision_rule": _keep_where(pc.and_(with_limit, d.chance("rule#given", 0.5)), rule),
+        "less_than": below,
+        "analysed": _null_where(d.chance("analysed#null", 0.2), _dates(analysed)),
     }
 
 

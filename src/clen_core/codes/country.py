@@ -12,6 +12,13 @@ Also accepted:
 
 Input may be in any case and padded with whitespace. :data:`EU_MEMBER_STATES` holds the
 27 member states (canonical codes); XI, XC and XL are not member states.
+
+A valid code may still not be the country meant: :func:`did_you_mean` suggests the
+Member State a source plausibly meant (``Tartu (ET)``: ET is Ethiopia, Tartu is in
+Estonia, EE). The knowledge is data, small on purpose: :data:`LANGUAGE_CODE_CONFUSIONS`
+(a Member State's language code written for its country code) and :data:`CITY_COUNTRIES`
+(the few cities the embedded data needs). A suggestion is a question for a reviewer,
+never a correction: nothing here changes a code.
 """
 
 from __future__ import annotations
@@ -29,13 +36,17 @@ __all__ = [
     "ACCEPTED_CODES",
     "ALIASES",
     "CANONICAL_CODES",
+    "CITY_COUNTRIES",
     "EU_MEMBER_STATES",
     "EXTRA_CODES",
+    "LANGUAGE_CODE_CONFUSIONS",
     "SYSTEM",
+    "did_you_mean",
     "is_eu_member",
     "is_valid",
     "name",
     "parse",
+    "suggest",
 ]
 
 _NAME = "country"
@@ -115,6 +126,48 @@ def name(code: str) -> str:
     """The English name of country ``code`` (ISO short name, or the name in EXTRA_CODES)."""
     canonical = parse(code)
     return EXTRA_CODES.get(canonical) or _ISO_NAMES[canonical]
+
+
+LANGUAGE_CODE_CONFUSIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "ET": "EE",  # et: Estonian; ET is Ethiopia
+        "GA": "IE",  # ga: Irish; GA is Gabon
+        "SL": "SI",  # sl: Slovenian; SL is Sierra Leone
+        "SV": "SE",  # sv: Swedish; SV is El Salvador
+    }
+)
+"""Country codes that are also the ISO 639-1 code of a Member State's language, written
+for that Member State: written code → the Member State plausibly meant. Only codes that
+are valid (another country's) are listed: an invalid one is rejected by :func:`parse`."""
+
+CITY_COUNTRIES: Mapping[str, str] = MappingProxyType({"Tartu": "EE"})
+"""Cities whose country a source in the embedded data gets wrong: city → canonical code.
+
+Limited to what the embedded reference dataset needs (the Commission's Action 5 page
+writes ``Tartu (ET)``); it is no gazetteer, and a city not in it tells nothing."""
+
+
+def suggest(code: str, city: str | None = None) -> str | None:
+    """The canonical code a source plausibly meant instead of ``code``, or ``None``.
+
+    A ``city`` in :data:`CITY_COUNTRIES` decides: its country when it differs from
+    ``code``, else nothing. Otherwise a code in :data:`LANGUAGE_CODE_CONFUSIONS` suggests
+    the Member State whose language it is. An invalid ``code`` gives ``None``.
+    """
+    try:
+        written = parse(code)
+    except CodeError:
+        return None
+    if city is not None and city.strip() in CITY_COUNTRIES:
+        known = CITY_COUNTRIES[city.strip()]
+        return known if known != written else None
+    return LANGUAGE_CODE_CONFUSIONS.get(written)
+
+
+def did_you_mean(code: str, city: str | None = None) -> str | None:
+    """``"did you mean EE (Estonia)?"`` when :func:`suggest` has a suggestion, else ``None``."""
+    meant = suggest(code, city)
+    return None if meant is None else f"did you mean {meant} ({name(meant)})?"
 
 
 def is_valid(value: object) -> bool:

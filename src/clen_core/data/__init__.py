@@ -1,37 +1,46 @@
-"""The embedded reference dataset, built from public facts (``domain.md`` and the seeds).
+"""The embedded reference dataset: public facts from named source documents, and
+illustrative records to show every entity, each record labelled with where it comes from.
 
-Facts taken as published: the 27 Member States (with the year each joined),
-the six actions and their coordinators, the
-activities of the Commission's Action 5 listing, the strategy's objectives,
-the Customs programme (EUR 950 million, 2021–2027, DG TAXUD), the partner
-organisations and the attaché posts. Illustrative, and marked so in the
-records: laboratory identifiers, CUS numbers (real CAS, EC, UN and CN codes,
-but CUS numbers made up with valid check digits), samples, results, the PT
-study and the action-plan items.
+**Provenance** is one mechanism for every record: :func:`provenance` gives the
+:class:`Source` it comes from (:data:`SOURCES`), and where in it. A record either comes
+from a source document, or comes from the source ``illustrative``: made up for the
+examples, however real its codes.
 
-Its findings are deliberate, each showing one rule at work: the Belgrade
-workshop (ACT-001, outside the Member States), the third-country lab with a
-criterion not met (LAB-001), the ethanol sample declared as undenatured
-alcohol but found below 80 % vol (RES-001, RES-004), the e-liquid whose
-nicotine is inconclusive against the 20 mg/mL limit (RES-004), the Valletta
-project-group meeting whose group the listing does not name (ACT-003), the
-ECICS record known only by its CUS number (SUB-002), and the PT study that
-estimates σ_pt from the results (PT-002). It has no error.
+From source documents: the 27 Member States (with the year each joined); the six actions,
+their coordinators and what each does; the activities and project groups of the
+Commission's Action 5 page (``action5.txt`` in this package, read with the project's
+own ``listing`` importer: see :mod:`clen_core.data._action5`); the objectives of the
+customs law enforcement strategy; the Customs programme; the partner organisations,
+attaché posts and the information exchange of the Dutch customs' page on international
+cooperation. Illustrative: the laboratories, the methods, the ECICS records (real CAS,
+EC, UN and CN codes, but made-up CUS numbers with valid check digits), the samples and
+results, the PT round, the action-plan items and the funded actions' amounts.
+
+As published, the page writes ``Tartu (ET)``: ET is Ethiopia, and the record keeps it,
+so rule ACT-001 flags it and asks ``did you mean EE (Estonia)?``. The other findings are
+the illustrative records' and deliberate, each showing one rule at work: the
+third-country lab with a criterion not met (LAB-001), the ethanol sample declared as
+undenatured alcohol but found below 80 % vol (RES-001, RES-004), the e-liquid whose
+nicotine is inconclusive against the 20 mg/mL limit (RES-004), the ECICS record known
+only by its CUS number (SUB-002), and the PT study that estimates σ_pt from the results
+(PT-002). It has no error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
+from clen_core.data import _action5
 from clen_core.model import (
     Action,
     ActionPlanItem,
-    Activity,
-    ActivityKind,
     AnalysisResult,
     AssignedValueSource,
     AttachePost,
@@ -52,7 +61,6 @@ from clen_core.model import (
     Partner,
     PartnerKind,
     Programme,
-    ProjectGroup,
     PTPurpose,
     PTResult,
     PTRound,
@@ -63,8 +71,19 @@ from clen_core.model import (
     Substance,
 )
 from clen_core.model.compliance import LimitType
+from clen_core.model.entity import get_entity
 
-__all__ = ["ACTIONS", "MEMBER_STATES", "reference_dataset"]
+__all__ = [
+    "ACTIONS",
+    "ACTION_DESCRIPTIONS",
+    "ILLUSTRATIVE",
+    "MEMBER_STATES",
+    "SOURCES",
+    "Provenance",
+    "Source",
+    "provenance",
+    "reference_dataset",
+]
 
 _D = dt.date
 
@@ -90,6 +109,151 @@ ACTIONS: tuple[tuple[int, str, str, str | None], ...] = (
     (6, "ECICS — European Customs Inventory of Chemical Substances", "European Commission", None),
 )
 """The network's six actions: number, name, coordinator, coordinating country (if any)."""
+
+ACTION_DESCRIPTIONS: Mapping[int, str] = MappingProxyType(
+    {
+        1: "The database of analytical methods: official, international-standard and in-house "
+        "methods, checked by a working group; open to the member laboratories, and to third "
+        "countries on request.",
+        2: "Proficiency-testing schemes for three purposes: method validation by collaborative "
+        "trial, method comparison and laboratory performance; typically 10–50 laboratories, "
+        "2–10 samples and 1–20 parameters per sample, with an ad-hoc working group per study.",
+        3: "A project group on compliance assessment (measurement uncertainty, decision rules), "
+        "a project group on sampling (the Samancta sampling manual, in 23 languages) and a "
+        "triennial survey of the laboratories.",
+        4: "An e-community for documents, and a Seminar of European Customs Chemists every "
+        "three years (the 8th in Berlin, 2023).",
+        5: "Created in 2009, dedicated to the study and solving of new challenges for customs "
+        "laboratories and any other fields where customs need scientific support: project "
+        "groups, workshops and training sessions (designer drugs, detection technologies, "
+        "plants, tobacco, textiles, species identification, waste codes, …).",
+        6: "The European Customs Inventory of Chemical Substances, a CLEN activity since 2009.",
+    }
+)
+"""What each action does, by number (its source: :func:`provenance` of the action)."""
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+@attrs.frozen
+class Source:
+    """A document records of the reference dataset come from (or ``illustrative``)."""
+
+    source_id: str
+    """Short identifier, e.g. ``"clen-action5"``."""
+    title: str
+    """The document's title, as published."""
+    publisher: str
+    """Who published it."""
+    location: str
+    """Where the text used is kept: a file of this package, or the project's notes."""
+
+    @property
+    def illustrative(self) -> bool:
+        """Whether records from it are made up (the source ``illustrative``)."""
+        return self.source_id == ILLUSTRATIVE
+
+
+@attrs.frozen
+class Provenance:
+    """Where one record of the reference dataset comes from."""
+
+    source: Source
+    """The document (or ``illustrative``)."""
+    where: str | None = None
+    """Where in it (``line 81``), or what of the record is real (for illustrative ones)."""
+
+
+ILLUSTRATIVE = "illustrative"
+"""The source ID of records made up for the examples."""
+
+SOURCES: Mapping[str, Source] = MappingProxyType(
+    {
+        s.source_id: s
+        for s in (
+            Source(
+                "eu-members",
+                "EU countries (the Member States and the year each joined)",
+                "European Union (european-union.europa.eu)",
+                "public record; domain.md §3 of the project's notes",
+            ),
+            Source(
+                "clen-overview",
+                "The Customs Laboratories European Network (Overview)",
+                "European Commission, Taxation and Customs Union",
+                "shared/seeds/000_c706efee7964be0d.txt of the project's notes",
+            ),
+            Source(
+                "clen-actions",
+                "The six actions of the CLEN, their coordinators and what each does",
+                "European Commission, Taxation and Customs Union (the CLEN pages)",
+                "domain.md §1 of the project's notes (a summary of the Commission's pages)",
+            ),
+            Source(
+                "clen-action5",
+                "Action 5 of the Customs Laboratories European Network: Scientific expertise",
+                "European Commission, Taxation and Customs Union",
+                "clen_core/data/action5.txt (shared/seeds/001_8fa727c55203dce2.txt)",
+            ),
+            Source(
+                "law-enforcement-strategy",
+                "Draft Strategy for the future customs law enforcement co-operation",
+                "Council of the European Union (Customs Cooperation Working Party)",
+                "shared/seeds/002_93b9a79be1042bbe.txt of the project's notes",
+            ),
+            Source(
+                "customs-programme",
+                "Customs: specific programme of collaboration in customs (2021–2027)",
+                "European Commission, DG TAXUD (Regulation (EU) 2021/444)",
+                "shared/seeds/003_f9ad988492c743a2.txt of the project's notes",
+            ),
+            Source(
+                "nl-customs-international",
+                "International cooperation",
+                "Netherlands Customs (Douane)",
+                "shared/seeds/004_c69b50b5e8a59ceb.txt of the project's notes",
+            ),
+            Source(
+                ILLUSTRATIVE,
+                "Illustrative records, made up for the examples",
+                "clen_core",
+                "this module",
+            ),
+        )
+    }
+)
+"""Every source of the reference dataset, by ID."""
+
+
+def _from(source_id: str, records: Iterable[Any], where: str | None = None) -> list[Any]:
+    """``records`` with their provenance: ``(record, Provenance)`` pairs."""
+    origin = Provenance(SOURCES[source_id], where)
+    return [(r, origin) for r in records]
+
+
+def _key(record: object) -> tuple[str, tuple[Any, ...]]:
+    info = get_entity(type(record))
+    return info.name, tuple(getattr(record, k) for k in info.key)
+
+
+@cache
+def _provenances() -> Mapping[tuple[str, tuple[Any, ...]], tuple[Any, Provenance]]:
+    return MappingProxyType({_key(r): (r, origin) for r, origin in _sourced()})
+
+
+def provenance(record: object) -> Provenance:
+    """Where ``record``, a record of the reference dataset, comes from.
+
+    Raises :class:`KeyError` for a record that is not in the reference dataset (no record
+    of its entity with its key, or one that differs from it).
+    """
+    key = _key(record)
+    known, origin = _provenances().get(key, (None, None))
+    if origin is None or known != record:
+        raise KeyError(f"not a record of the reference dataset: {key[0]} {key[1]}")
+    return origin
+
 
 # (lab_id, name, country, city)
 _LABS = [
@@ -126,7 +290,7 @@ def _laboratories() -> list[Laboratory]:
             name="Mobile Customs Laboratory (illustrative)",
             country="NL",
             kind=LabKind.MOBILE,
-            expertise=("drug precursors", "handheld detection"),
+            expertise=("designer drugs", "detection technologies"),
         )
     )
     labs.append(
@@ -142,40 +306,16 @@ def _laboratories() -> list[Laboratory]:
     return labs
 
 
-def _activities() -> list[Activity]:
-    # Commission listing of Action 5 activities (shared/examples/activity-listing.txt).
-    rows = [
-        ("Precursor Chemicals", "project_group_meeting", "Vienna", "AT", _D(2016, 3, 3), _D(2016, 3, 4), 41, "PG-PREC"),
-        ("Precursor Chemicals", "project_group_meeting", "Riga", "LV", _D(2013, 6, 2), _D(2013, 6, 3), 19, "PG-PREC"),
-        ("Precursor Chemicals", "project_group_meeting", "Rome", "IT", _D(2015, 9, 30), _D(2015, 10, 2), 12, "PG-PREC"),
-        ("Precursor Chemicals", "workshop", "Dublin", "IE", _D(2018, 4, 18), _D(2018, 4, 19), 57, None),
-        ("Handheld Detection Devices", "training_session", "Warsaw", "PL", _D(2019, 6, 5), _D(2019, 6, 6), 22, None),
-        ("Handheld Detection Devices", "training_session", "Zagreb", "HR", _D(2019, 10, 1), _D(2019, 10, 1), 31, None),
-        ("Gemmology", "project_group_meeting", "Antwerp", "BE", _D(2016, 3, 9), _D(2016, 3, 10), None, "PG-GEMM"),
-        ("Gemmology", "project_group_meeting", "Helsinki", "FI", _D(2015, 5, 21), _D(2015, 5, 21), None, "PG-GEMM"),
-        ("Gemmology", "project_group_meeting", "Valletta", "MT", _D(2015, 12, 2), _D(2015, 12, 2), None, None),
-        ("Honey Authenticity", "workshop", "Thessaloniki", "EL", _D(2016, 5, 11), _D(2016, 5, 13), 64, None),
-        ("Honey Authenticity", "workshop", "Belgrade", "RS", _D(2017, 11, 7), _D(2017, 11, 8), 15, None),
-    ]  # fmt: skip
-    titles = {"Honey Authenticity": "Isotope Ratio Techniques and other Authentication Methods"}
+def _action5_records() -> list[Any]:
+    """The project groups and activities of the Commission's Action 5 page, as published.
+
+    Read from ``action5.txt`` by the ``listing`` importer when the package is built
+    (``scripts/build_reference_listing.py``), not when it is loaded: the data must not
+    depend on a plugin being enabled, nor change silently with the importer.
+    """
     return [
-        Activity(
-            activity_id=f"A5-{i:03d}",
-            action=5,
-            kind=ActivityKind(kind),
-            theme=theme,
-            title=titles.get(theme) if kind == "workshop" else None,
-            city=city,
-            country=country,
-            start=start,
-            end=end,
-            participants=participants,
-            project_group_id=group,
-            notes="Valletta meeting: group not named in the listing"
-            if city == "Valletta"
-            else None,
-        )
-        for i, (theme, kind, city, country, start, end, participants, group) in enumerate(rows, 1)
+        (record, Provenance(SOURCES["clen-action5"], f"line {line}"))
+        for line, record in (*_action5.PROJECT_GROUPS, *_action5.ACTIVITIES)
     ]
 
 
@@ -452,7 +592,7 @@ def _programme() -> list[object]:
     ]
 
 
-def _cooperation() -> list[object]:
+def _cooperation() -> tuple[list[Partner], list[AttachePost], InformationExchange]:
     partners = [
         Partner(partner_id="WCO", name="World Customs Organization", kind=PartnerKind.INTERNATIONAL_ORGANISATION, country="BE"),
         Partner(partner_id="ASEM", name="Asia-Europe Meeting", kind=PartnerKind.FORUM),
@@ -480,34 +620,66 @@ def _cooperation() -> list[object]:
         subject="Drug smuggling by post: synthetic drugs sent to Australia",
         country="NL",
     )
-    return [*partners, *posts, exchange]
+    return partners, posts, exchange
 
 
-def reference_dataset() -> Dataset:
-    """The embedded reference dataset: every entity, public facts plus a realistic sample."""
+def _sourced() -> list[tuple[Any, Provenance]]:
+    """Every record of the reference dataset, with its provenance."""
     member_states = [
         MemberState(country=c, name=name, joined=year, eu_code="EL" if c == "GR" else None)
         for c, name, year in MEMBER_STATES
     ]
     actions = [
-        Action(number=n, name=name, coordinator=coord, coordinator_country=cc)
+        Action(
+            number=n,
+            name=name,
+            coordinator=coord,
+            coordinator_country=cc,
+            description=ACTION_DESCRIPTIONS[n],
+        )
         for n, name, coord, cc in ACTIONS
     ]
-    groups = [
-        ProjectGroup(group_id="PG-PREC", action=5, theme="Precursor Chemicals", since=None),
-        ProjectGroup(group_id="PG-GEMM", action=5, theme="Gemmology", members=11, since=2015),
+    science = _science()
+    proficiency = _proficiency()
+    enforcement = _enforcement()
+    programme, *funded = _programme()
+    partners, posts, exchange = _cooperation()
+    action5 = "§1 table; the description from the Action 5 page's introduction"
+    seat = "the country of its seat: public record"
+    return [
+        *_from("eu-members", member_states),
+        *(
+            (a, Provenance(SOURCES["clen-actions"], "§1 table" if a.number != 5 else action5))
+            for a in actions
+        ),
+        *_from(ILLUSTRATIVE, _laboratories(), "names made up; countries and cities real"),
+        *_action5_records(),
+        *_from(ILLUSTRATIVE, science, "CAS, EC, UN and CN codes real"),
+        *_from(ILLUSTRATIVE, proficiency),
+        *_from("law-enforcement-strategy", [o for o in enforcement if isinstance(o, Objective)]),
+        *_from(ILLUSTRATIVE, [o for o in enforcement if not isinstance(o, Objective)]),
+        *_from("customs-programme", [programme]),
+        *_from(ILLUSTRATIVE, funded, "amounts made up; action types from the programme"),
+        # Europol and Eurojust are named by the strategy; the others by the Dutch page.
+        *(
+            (
+                p,
+                Provenance(
+                    SOURCES[
+                        "law-enforcement-strategy"
+                        if p.partner_id in ("EUROPOL", "EUROJUST")
+                        else "nl-customs-international"
+                    ],
+                    seat if p.country else None,
+                ),
+            )
+            for p in partners
+        ),
+        *_from("nl-customs-international", [*posts, exchange]),
     ]
-    return Dataset(
-        [
-            *member_states,
-            *actions,
-            *_laboratories(),
-            *groups,
-            *_activities(),
-            *_science(),
-            *_proficiency(),
-            *_enforcement(),
-            *_programme(),
-            *_cooperation(),
-        ]
-    )
+
+
+def reference_dataset() -> Dataset:
+    """The embedded reference dataset: every entity, public facts plus illustrative records
+    (:func:`provenance` says which is which)."""
+    return Dataset([record for record, _ in _sourced()])

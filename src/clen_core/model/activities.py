@@ -28,7 +28,7 @@ class Activity:
     activity_id: str = field("Identifier of the activity.", max_length=64)
     action: int = field("Number of the action it comes under.", ge=1, le=6, ref="action")
     kind: ActivityKind = field("Kind of event.")
-    theme: str = field("Theme it stands under, e.g. ``Gemmology``.", max_length=200)
+    theme: str = field("Theme it stands under, e.g. ``Designer Drugs``.", max_length=200)
     title: str | None = field(
         "Title beyond the kind, e.g. the workshop's subject.", max_length=500, default=None
     )

@@ -85,15 +85,29 @@ class Action:
 
 @entity("project_group", key="group_id")
 class ProjectGroup:
-    """A project group of an action, working on one theme with member laboratories."""
+    """A project group of an action, working on one theme with member laboratories.
+
+    The Commission's listings sum a group up as ``4 meetings since 2010 – 18 members``:
+    that is ``meetings``, ``since`` and ``members``, as published (at the listing's date).
+    """
 
     group_id: str = field("Identifier of the project group.", max_length=64)
     action: int = field("Number of the action it belongs to.", ge=1, le=6, ref="action")
-    theme: str = field("Theme, e.g. ``Precursor Chemicals``.", max_length=200)
+    theme: str = field("Theme, e.g. ``Designer Drugs``.", max_length=200)
     member_labs: tuple[str, ...] = field(
         "Identifiers of the member laboratories.", default=(), ref="laboratory", unique_items=True
     )
     members: int | None = field(
-        "Number of members, when the labs are not listed.", ge=0, default=None
+        "Number of members, as published (``18 members``), when the labs are not listed.",
+        ge=0,
+        default=None,
     )
-    since: int | None = field("Year the group started.", ge=1900, le=2100, default=None)
+    meetings: int | None = field(
+        "Number of meetings held, as published (``4 meetings since 2010``).", ge=0, default=None
+    )
+    since: int | None = field(
+        "Year the group started, or that its published meeting count runs from.",
+        ge=1900,
+        le=2100,
+        default=None,
+    )

@@ -13,6 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.codes import country, cus, hs
+from clen_core.errors import ArgumentError
+from clen_core.model.compliance import DEFAULT_RULE, DecisionRule, decide_arrays
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ListShape, ScalarShape
 from clen_core.rules.context import Context
@@ -221,22 +223,51 @@ def _tariff_fields(ctx: Context) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- activities
 
 
+@cache
+def _may_be_meant_otherwise() -> tuple[pa.Array, pa.Array]:
+    # The country codes and the cities for which country.did_you_mean can have an answer.
+    return (
+        pa.array(sorted(country.LANGUAGE_CODE_CONFUSIONS)),
+        pa.array(sorted(country.CITY_COUNTRIES)),
+    )
+
+
 @rule(
     "ACT-001",
     WARNING,
     "activity",
     "An activity was held outside the EU Member States.",
-    reads=("country",),
+    reads=("country", "city"),
     rowwise=True,
 )
 def activity_outside_eu(ctx: Context) -> None:
+    """The message asks ``did you mean EE (Estonia)?`` when the source plausibly meant a
+    Member State (``Tartu (ET)``): :func:`clen_core.codes.country.did_you_mean`."""
     column = ctx.column("activity", "country")
+    city = ctx.column("activity", "city")
+    outside = pc.fill_null(_not_in(column, _eu()), False)
+    codes, cities = _may_be_meant_otherwise()
+    maybe = pc.and_(outside, pc.or_(_is_in(column, codes), _is_in(city, cities)))
     ctx.flag(
         "activity",
-        _not_in(column, _eu()),
+        pc.and_(outside, pc.invert(maybe)),
         "country",
         lambda v: f"{v} is not an EU Member State",
     )
+    # Rare rows: each asked about on its own, grouped by message.
+    rows = pc.indices_nonzero(pc.fill_null(maybe, False))
+    if not len(rows):
+        return
+    groups: dict[str, tuple[list[int], list[str]]] = {}
+    pairs = zip(pc.take(column, rows).to_pylist(), pc.take(city, rows).to_pylist(), strict=True)
+    for i, (code, place) in zip(rows.to_pylist(), pairs, strict=True):
+        hint = country.did_you_mean(code, place)
+        text = f"{code} is not an EU Member State" + (f": {hint}" if hint else "")
+        indices, values = groups.setdefault(text, ([], []))
+        indices.append(i)
+        values.append(code)
+    for text, (indices, values) in groups.items():
+        ctx.flag_rows("activity", pa.array(indices, pa.int64()), "country", text, pa.array(values))
 
 
 @rule(
@@ -468,35 +499,284 @@ def withdrawn_method(ctx: Context) -> None:
     )
 
 
+def _result_limits(
+    table: pa.Table,
+) -> tuple[pa.ChunkedArray, pa.ChunkedArray, pa.ChunkedArray]:
+    """(upper, lower, consistent) of results: as ``AnalysisResult.limits`` reads them."""
+    kind, limit = table.column("limit_type"), table.column("limit")
+    high = table.column("limit_high")
+    two, upper_only = _is(kind, "two_sided"), _is(kind, "upper")
+    no_limit = pa.scalar(None, pa.float64())
+    upper = pc.if_else(upper_only, limit, pc.if_else(two, high, no_limit))
+    lower = pc.if_else(pc.or_(_is(kind, "lower"), two), limit, no_limit)
+    # A two-sided limit has its upper end in limit_high, not below its lower end; a one-sided
+    # limit has none.
+    consistent = pc.and_(
+        pc.equal(pc.fill_null(two, False), pc.is_valid(high)),
+        pc.invert(pc.fill_null(pc.less(high, limit), False)),
+    )
+    return upper, lower, consistent
+
+
+def _needs_uncertainty(codes: pa.ChunkedArray) -> pa.Array:
+    """Per result: whether its decision rule (null: the default) needs an uncertainty."""
+    encoded = pc.dictionary_encode(codes.combine_chunks())
+    needs = [_rule_needs_uncertainty(c) for c in encoded.dictionary.to_pylist()]
+    needs.append(DEFAULT_RULE.needs_uncertainty)
+    return pc.take(pa.array(needs, pa.bool_()), pc.fill_null(encoded.indices, len(needs) - 1))
+
+
+def _rule_needs_uncertainty(code: str) -> bool:
+    try:
+        return DecisionRule.parse(code).needs_uncertainty
+    except ArgumentError:  # as the pattern says, but no usable number (α rounding to 0)
+        return False
+
+
+_RES004_MESSAGES = {
+    ("non_compliant", "fail"): "non-compliant (fail): beyond the limit by the guard band or more",
+    ("non_compliant", "conditional_fail"): (
+        "non-compliant (conditional fail): beyond the limit, within the guard band"
+    ),
+    ("non_compliant", "conditional_pass"): (
+        "non-compliant (conditional pass): within the limit, but not by the guard band "
+        "its acceptance-side rule asks for"
+    ),
+    ("inconclusive", "conditional_pass"): (
+        "inconclusive (conditional pass): within the limit, inside the guard band"
+    ),
+    ("inconclusive", "conditional_fail"): (
+        "inconclusive (conditional fail): beyond the limit, inside the guard band"
+    ),
+}
+
+
 @rule(
     "RES-004",
     INFO,
     "analysis_result",
-    "A result is non-compliant or inconclusive.",
-    reads=("value", "limit", "expanded_uncertainty", "limit_type"),
+    "A result is non-compliant or inconclusive under its decision rule.",
+    reads=(
+        "value",
+        "limit",
+        "limit_type",
+        "limit_high",
+        "expanded_uncertainty",
+        "coverage_factor",
+        "decision_rule",
+        "less_than",
+    ),
 )
 def not_compliant(ctx: Context) -> None:
+    """The decision is ``AnalysisResult.decision``, taken over the table by
+    :func:`clen_core.compliance.decide_arrays` (the same arithmetic)."""
     table = ctx.table("analysis_result")
-    value, limit = table.column("value"), table.column("limit")
-    u = pc.fill_null(table.column("expanded_uncertainty"), 0.0)
-    lower = _is(table.column("limit_type"), "lower")
-    # Same arithmetic as compliance.decide: a lower limit is an upper limit on -x.
-    x = pc.if_else(lower, pc.negate(value), value)
-    lim = pc.if_else(lower, pc.negate(limit), limit)
-    non_compliant = pc.greater(pc.subtract(x, u), lim)
-    compliant = pc.less_equal(pc.add(x, u), lim)
-    ctx.flag(
-        "analysis_result",
-        non_compliant,
-        "value",
-        "non-compliant: beyond the limit even allowing for U",
+    upper, lower, consistent = _result_limits(table)
+    value = pc.if_else(consistent, table.column("value"), pa.scalar(None, pa.float64()))
+    d = decide_arrays(
+        value,
+        upper=upper,
+        lower=lower,
+        U=table.column("expanded_uncertainty"),
+        k=table.column("coverage_factor"),
+        rule=table.column("decision_rule"),
+        limits=False,
     )
-    inconclusive = pc.and_(pc.invert(non_compliant), pc.invert(compliant))
+    outcome, zone = d.column("outcome"), d.column("zone")
+    # "< value" is decided only where every value below it has the same outcome.
+    determined = pc.or_(
+        pc.and_(pc.is_null(lower), _is(outcome, "compliant")),
+        pc.and_(pc.is_null(upper), _is(outcome, "non_compliant")),
+    )
+    kept = pc.or_(pc.invert(table.column("less_than")), determined)
+    for (which, where), message in _RES004_MESSAGES.items():
+        mask = pc.and_(kept, pc.and_(_is(outcome, which), _is(zone, where)))
+        ctx.flag("analysis_result", mask, "value", message)
+
+
+@rule(
+    "RES-005",
+    WARNING,
+    "analysis_result",
+    "A result has a limit but not the uncertainty its decision rule needs: no decision.",
+    reads=("limit", "limit_type", "expanded_uncertainty", "decision_rule"),
+    rowwise=True,
+)
+def limit_without_uncertainty(ctx: Context) -> None:
+    table = ctx.table("analysis_result")
+    mask = pc.and_(
+        pc.and_(pc.is_valid(table.column("limit")), pc.is_valid(table.column("limit_type"))),
+        pc.and_(
+            pc.is_null(table.column("expanded_uncertainty")),
+            _needs_uncertainty(table.column("decision_rule")),
+        ),
+    )
     ctx.flag(
         "analysis_result",
-        inconclusive,
+        mask,
+        "expanded_uncertainty",
+        "no uncertainty: its decision rule needs U (only simple acceptance goes without)",
+    )
+
+
+@rule(
+    "RES-006",
+    ERROR,
+    "analysis_result",
+    "A two-sided limit lacks its upper end or has it below the lower, or a one-sided has one.",
+    reads=("limit_type", "limit_high"),
+    rowwise=True,
+)
+def two_sided_limit(ctx: Context) -> None:
+    table = ctx.table("analysis_result")
+    _, _, consistent = _result_limits(table)
+    ctx.flag(
+        "analysis_result",
+        pc.invert(consistent),
+        "limit_high",
+        lambda v: (
+            "a two-sided limit needs limit_high"
+            if v is None
+            else "limit_high goes only with limit_type two_sided, not below limit"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def _unit_key(units: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    # "% vol", "%vol" and "% VOL" are one unit.
+    return pc.replace_substring(pc.utf8_lower(units), " ", "")
+
+
+@rule(
+    "MET-001",
+    WARNING,
+    "analysis_result",
+    "A result below its method's LOQ is reported as a number, not as < LOQ.",
+    reads=("method_id", "value", "unit", "less_than"),
+    rowwise=True,
+)
+def below_loq(ctx: Context) -> None:
+    """Compared only when the result and the method's validation data share a unit."""
+    if not ctx.has("method"):
+        return
+    methods = ctx.column("analysis_result", "method_id")
+    loq = ctx.lookup("method", methods, "loq")
+    same_unit = pc.equal(
+        _unit_key(ctx.column("analysis_result", "unit")),
+        _unit_key(ctx.lookup("method", methods, "unit")),
+    )
+    mask = pc.and_(
+        pc.and_(pc.less(ctx.column("analysis_result", "value"), loq), same_unit),
+        pc.invert(ctx.column("analysis_result", "less_than")),
+    )
+    ctx.flag(
+        "analysis_result",
+        mask,
         "value",
-        "inconclusive: the limit lies within value ± U",
+        "below the LOQ of the method used: report it as < LOQ (less_than)",
+    )
+
+
+def _scope_keys(ctx: Context) -> pa.Array:
+    """``method_id`` and a prefix (joined by U+001F) for each chapter and code of each scope."""
+    table = ctx.table("method")
+    keys = []
+    for field in ("cn_chapters", "cn_codes"):
+        column = table.column(field).combine_chunks()
+        parents = pc.list_parent_indices(column)
+        ids = pc.take(table.column("method_id").combine_chunks(), parents)
+        keys.append(pc.binary_join_element_wise(ids, pc.list_flatten(column), "\x1f"))
+    return pa.concat_arrays(keys).unique()
+
+
+@rule(
+    "MET-002",
+    WARNING,
+    "analysis_result",
+    "A result's sample was declared under a CN code outside its method's scope.",
+    reads=("method_id", "sample_id"),
+    rowwise=True,
+)
+def outside_scope(ctx: Context) -> None:
+    """The scope is the method's ``cn_chapters`` and ``cn_codes``; a method with neither
+    has no stated scope and is not checked."""
+    if not ctx.has("method") or not ctx.has("sample"):
+        return
+    methods = ctx.column("analysis_result", "method_id")
+    declared = ctx.lookup("sample", ctx.column("analysis_result", "sample_id"), "declared_cn")
+    size = pc.add(
+        pc.list_value_length(ctx.lookup("method", methods, "cn_chapters")),
+        pc.list_value_length(ctx.lookup("method", methods, "cn_codes")),
+    )
+    scope = _scope_keys(ctx)
+    inside = pa.repeat(pa.scalar(False), len(declared))
+    for digits in (2, 4, 6, 8):
+        prefix = pc.utf8_slice_codeunits(declared, 0, digits)
+        key = pc.binary_join_element_wise(methods, prefix, "\x1f")
+        inside = pc.or_(inside, pc.fill_null(pc.is_in(key, value_set=scope), False))
+    mask = pc.and_(pc.and_(pc.is_valid(declared), pc.greater(size, 0)), pc.invert(inside))
+    ctx.flag(
+        "analysis_result",
+        mask,
+        "method_id",
+        lambda v: f"the sample's declared CN code {v} is outside the method's scope",
+        values=declared,
+    )
+
+
+@rule(
+    "MET-003",
+    WARNING,
+    "analysis_result",
+    "A result was obtained with a method past its review date.",
+    reads=("method_id", "sample_id", "analysed"),
+    rowwise=True,
+)
+def past_review(ctx: Context) -> None:
+    """The result's date is its ``analysed`` date, else its sample's receipt: the data's own
+    dates, so that the rule gives the same answer whenever it runs."""
+    if not ctx.has("method"):
+        return
+    when = ctx.column("analysis_result", "analysed")
+    if ctx.has("sample"):
+        received = ctx.lookup("sample", ctx.column("analysis_result", "sample_id"), "received")
+        when = pc.coalesce(when, received)
+    review = ctx.lookup("method", ctx.column("analysis_result", "method_id"), "review_date")
+    ctx.flag(
+        "analysis_result",
+        pc.greater(when, review),
+        "method_id",
+        lambda v: f"the method was past its review date ({v})",
+        values=review,
+    )
+
+
+_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+@rule(
+    "MET-004",
+    ERROR,
+    "method",
+    "A level of a method's uncertainty_by_level is not a number.",
+    reads=("uncertainty_by_level",),
+    rowwise=True,
+)
+def level_not_a_number(ctx: Context) -> None:
+    column = ctx.column("method", "uncertainty_by_level")
+    entries = _entries(column)
+    keys = pc.struct_field(pc.list_flatten(entries), "key")
+    parents = pc.list_parent_indices(entries)
+    bad = pc.invert(pc.match_substring_regex(pc.utf8_trim_whitespace(keys), _NUMBER))
+    ctx.flag_rows(
+        "method",
+        pc.filter(parents, bad),
+        "uncertainty_by_level",
+        lambda v: f"level {v!r} is not a number",
+        pc.filter(keys, bad),
     )
 
 
