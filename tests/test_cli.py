@@ -20,6 +20,8 @@ from clen_core.data import reference_dataset
 
 # As the console script runs it: the launcher readies the process, then runs clen_core.cli.
 CLEN = [sys.executable, "-c", "from clen_core_launch import main; main()"]
+N = len(reference_dataset().records("activity"))
+"""Activities of the reference dataset (the Commission's Action 5 page: 18)."""
 
 
 def clen(
@@ -67,7 +69,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         out[ext] = path
     bad = root / "bad.csv"
     text = out["csv"].read_text().splitlines()
-    text[3] = text[3].replace('"IT"', '"ZZ"')  # an unknown country in file row 4
+    text[3] = text[3].replace('"BE"', '"ZZ"')  # an unknown country in file row 4
+    assert '"ZZ"' in text[3]
     text.append("A-X,9,workshop,T,,Gent,BE,2020-01-02,2020-01-01,,,")  # action 9, end < start
     bad.write_text("\n".join(text) + "\n")
     out["bad"] = bad
@@ -108,14 +111,17 @@ def test_entities_table_and_json() -> None:
 
 @pytest.mark.parametrize("kind", ["json-schema", "table-schema", "arrow"])
 def test_schema(kind: str) -> None:
+    from clen_core.cli import _plain_descriptions
+
     done = clen("schema", "activity", "--as", kind)
     assert done.returncode == 0, done.stderr
+    assert "``" not in done.stdout  # the declarations' reST, made plain
     if kind == "json-schema":
         schema = json.loads(done.stdout)
         jsonschema.Draft202012Validator.check_schema(schema)
-        assert schema == clen_core.json_schema("activity")
+        assert schema == _plain_descriptions(clen_core.json_schema("activity"))
     elif kind == "table-schema":
-        assert json.loads(done.stdout) == clen_core.table_schema("activity")
+        assert json.loads(done.stdout) == _plain_descriptions(clen_core.table_schema("activity"))
     else:
         assert "start: date32[day] not null" in done.stdout
         assert "clen_core.entity: 'activity'" in done.stdout
@@ -124,7 +130,7 @@ def test_schema(kind: str) -> None:
 def test_schema_of_an_unknown_entity_or_kind_is_a_usage_error() -> None:
     done = clen("schema", "activities")
     assert done.returncode == 2
-    assert done.stderr.startswith("error: unknown entity 'activities'; known: action")
+    assert done.stderr.startswith("error: unknown entity 'activities'; did you mean activity?")
     assert "Traceback" not in done.stderr
     assert clen("schema", "activity", "--as", "xml").returncode == 2
 
@@ -150,8 +156,8 @@ def test_formats_plugins_rules() -> None:
 def test_validate_good_file_exits_0(files: dict[str, Path], ext: str) -> None:
     done = clen("validate", files[ext], "--entity", "activity")
     assert done.returncode == 0, done.stderr
-    assert "11 row(s) read, 0 rejected; 0 error(s), 1 warning(s)" in done.stdout
-    assert "ACT-001" in done.stdout
+    assert f"{N} row(s) read, 0 rejected; 0 error(s), 1 warning(s)" in done.stdout
+    assert "ACT-001" in done.stdout  # Tartu (ET), as published
 
 
 def test_validate_bad_rows_exit_1_with_file_row_field(
@@ -161,10 +167,18 @@ def test_validate_bad_rows_exit_1_with_file_row_field(
     done = clen("validate", files["bad"], "-e", "activity", "--report", report_path, "--json")
     assert done.returncode == 1
     report = json.loads(done.stdout)
-    assert report == json.loads(report_path.read_text())
+    # --json is the report of --report, with what was read: path, kind, counts per entity.
+    written = json.loads(report_path.read_text())
+    assert {k: v for k, v in report.items() if k in written} == written
+    assert (report["path"], report["kind"]) == (str(files["bad"]), "file")
+    assert report["entities"] == {
+        "activity": {"file": str(files["bad"]), "format": "csv",
+                     "options": {"delimiter": ",", "decimal": ".", "encoding": "utf-8"},
+                     "read": N + 1, "accepted": N - 1, "rejected": 2}
+    }  # fmt: skip
     assert report["rejected"] == {"activity": 2}
     rejected = [f for f in report["findings"] if f["rule"] == "READ-001"]
-    assert [(f["row"], f["field"]) for f in rejected] == [(4, "country"), (13, "action")]
+    assert [(f["row"], f["field"]) for f in rejected] == [(4, "country"), (N + 2, "action")]
     assert "end: must not be before start" in rejected[1]["message"]
     assert report["ok"] is False
 
@@ -173,7 +187,7 @@ def test_validate_max_findings_caps_but_counts(files: dict[str, Path]) -> None:
     done = clen("validate", files["bad"], "-e", "activity", "--max-findings", "1", "--json")
     report = json.loads(done.stdout)
     assert len(report["findings"]) == 1
-    assert report["counts"]["total"] == 4  # 2 rejected rows, ACT-001 warning, ACT-003 info
+    assert report["counts"]["total"] == 3  # 2 rejected rows, the ACT-001 warning
     assert report["truncated"] is True
 
 
@@ -181,10 +195,10 @@ def test_validate_keeps_as_many_findings_as_the_limit_unless_told(files: dict[st
     def kept(*extra: str, env: dict[str, str] | None = None) -> int:
         done = clen("validate", files["bad"], "-e", "activity", "--json", *extra, env=env)
         report = json.loads(done.stdout)
-        assert report["counts"]["total"] == 4  # counts go on past the cap
+        assert report["counts"]["total"] == 3  # counts go on past the cap
         return len(report["findings"])
 
-    assert kept() == 4  # the default limit (1000) keeps all four
+    assert kept() == 3  # the default limit (1000) keeps all three
     assert kept(env={"CLEN_MAX_FINDINGS": "2"}) == 2
     assert kept("--max-findings", "3", env={"CLEN_MAX_FINDINGS": "2"}) == 3
 
@@ -195,14 +209,16 @@ def test_validate_prints_counts_by_rule_then_the_first_findings(files: dict[str,
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     # Counts by rule come from the whole run, even with no finding kept (--max-findings 0).
+    # Plain text (not a terminal): a line a rule, its columns rule, severity, count, description.
     for rule, n in report["counts"]["by_rule"].items():
-        row = next(line for line in lines if f" {rule} " in line)
-        assert f" {n} " in row, row
+        row = next(line.split() for line in lines if line.startswith(f"{rule} "))
+        assert row[2] == f"{n:,}", row
     assert "first" not in done.stdout  # nothing kept, nothing listed
     done = clen("validate", files["bad"], "-e", "activity", "--show", "1")
-    assert f"first 1 finding(s) of {report['counts']['total']}" in done.stdout
+    total = report["counts"]["total"]
+    assert f"first 1 of {total} finding(s); all of them in --report and --json" in done.stdout
     first = report["findings"][0]
-    assert f"{first['rule']} " in done.stdout.split("first 1 finding(s)")[1]
+    assert f"{first['rule']} " in done.stdout.split("first 1 of")[1]
 
 
 @pytest.mark.parametrize(
@@ -267,7 +283,7 @@ def test_an_internal_error_is_one_line_asking_for_a_report(
     def broken(*args: object, **kwargs: object) -> NoReturn:
         raise exc
 
-    monkeypatch.setattr(cli, "validate_file", broken)
+    monkeypatch.setattr(cli, "validate_path", broken)
     monkeypatch.setattr(sys, "argv", ["clen", "validate", str(files["csv"]), "-e", "activity"])
     with pytest.raises(SystemExit) as stopped:
         cli.main()
@@ -296,7 +312,7 @@ def test_convert_chain_returns_the_same_rows(files: dict[str, Path], tmp_path: P
     for src, dst in ((files["csv"], a), (a, b), (b, c)):
         done = clen("convert", src, dst, "--entity", "activity")
         assert done.returncode == 0, done.stderr
-        assert "11 read, 11 written, 0 rejected" in done.stdout
+        assert f"{N} read, {N} written, 0 rejected" in done.stdout
     assert list(clen_core.read(c, entity="activity")) == reference_dataset().records("activity")
 
 
@@ -306,10 +322,10 @@ def test_convert_with_rejects_keeps_good_rows_and_writes_rejects(
     dst, rejects = tmp_path / "out.parquet", tmp_path / "rejects.jsonl"
     done = clen("convert", files["bad"], dst, "-e", "activity", "--rejects", rejects)
     assert done.returncode == 0
-    assert "12 read, 10 written, 2 rejected" in done.stdout
-    assert len(list(clen_core.read(dst, entity="activity"))) == 10
+    assert f"{N + 1} read, {N - 1} written, 2 rejected" in done.stdout
+    assert len(list(clen_core.read(dst, entity="activity"))) == N - 1
     lines = [json.loads(x) for x in rejects.read_text().splitlines()]
-    assert [x["row"] for x in lines] == [4, 13]
+    assert [x["row"] for x in lines] == [4, N + 2]
 
 
 def test_convert_one_percent_injected_errors_exactly_those_rows_rejected(tmp_path: Path) -> None:
@@ -350,7 +366,7 @@ def test_convert_strict_exits_1_and_leaves_the_target_untouched(
     dst.write_text("previous")
     done = clen("convert", files["bad"], dst, "-e", "activity", "--strict")
     assert done.returncode == 1
-    assert "2 of 12 row(s) rejected; --strict" in done.stderr
+    assert f"2 of {N + 1} row(s) rejected; --strict" in done.stderr
     assert dst.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     ok = clen("convert", files["csv"], dst, "-e", "activity", "--strict")
@@ -363,7 +379,7 @@ def test_convert_explicit_formats(files: dict[str, Path], tmp_path: Path) -> Non
     dst = tmp_path / "out.txt"
     done = clen("convert", src, dst, "-e", "activity", "--from", "jsonl", "--to", "csv")
     assert done.returncode == 0, done.stderr
-    assert len(list(clen_core.read(dst, entity="activity", format="csv"))) == 11
+    assert len(list(clen_core.read(dst, entity="activity", format="csv"))) == N
 
 
 # --------------------------------------------------------------------------- demo
@@ -380,7 +396,7 @@ def test_demo_writes_every_format_reads_back_and_duckdb_reads_it(tmp_path: Path)
     rows = duckdb.sql(
         f"SELECT count(*), count(DISTINCT country) FROM '{tmp_path}/demo/parquet/activity.parquet'"
     ).fetchall()
-    assert rows == [(11, 11)]
+    assert rows == [(N, 12)]  # the 18 activities of the Action 5 page, in 12 countries
 
 
 def test_demo_default_folder(tmp_path: Path) -> None:

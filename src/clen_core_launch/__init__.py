@@ -33,6 +33,9 @@ importing clen_core as a library changes nothing in its user's process.
   clen_core's own, pyarrow is told that pandas is absent (:func:`defer_pandas`,
   see :mod:`clen_core_launch.lazy_pandas`); should pandas be imported later,
   pyarrow is told then.
+- A plugin that fails under ``CLEN_STRICT_PLUGINS=1`` stops the command that needs
+  the plugins, which says so in one line (the load is tried again there), not
+  here with a traceback; ``clen --help`` still works.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
   frozen out of later collections (:func:`gc.freeze`).
@@ -104,8 +107,12 @@ def main() -> None:
         from clen_core import cli
         from clen_core.plugins import get_plugin_manager
 
-        get_plugin_manager()  # the plugins load here, not in the first command's time
-        defer_pandas()
+        try:
+            get_plugin_manager()  # the plugins load here, not in the first command's time
+        except Exception:  # the command that needs them says why, in one line
+            pass
+        else:
+            defer_pandas()
     finally:
         if collecting:
             gc.enable()

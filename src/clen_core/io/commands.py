@@ -260,6 +260,7 @@ def validate_file(
     *,
     entity: str | type,
     format: str | Format | None = None,
+    only: Iterable[str] | None = None,
     max_findings: int | None = None,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
@@ -273,6 +274,7 @@ def validate_file(
     fields the rules read are kept of each row.
 
     ``format``: the file's format, if its name and first bytes do not say.
+    ``only``: run only these rule IDs (rows that do not fit are reported all the same).
     ``max_findings``: findings (and rejects) kept in memory, the counts going on
     past it (default ``clen_core.limits.current().max_findings``).
     ``report_path``: write the report there as JSON too (atomically).
@@ -288,7 +290,7 @@ def validate_file(
     reader = read(source, entity=name, format=format, on_reject="collect",
                   max_rejects=max_findings)  # fmt: skip
     # Rules that judge each row alone run on each batch while the next ones are read.
-    validation = Validation(name, max_findings=max_findings)
+    validation = Validation(name, only=only, max_findings=max_findings)
     # Only the fields the rules read are kept of each row (all, when a rule may read any).
     kept = fields_read(name)
     empty = arrow_schema(name).empty_table()
@@ -426,8 +428,28 @@ class _Tables:
         return out
 
 
-def _document(source: Path, fmt: Format, into: _Tables, progress: Progress | None) -> None:
-    """Every record of a dataset document, decoded; rejects keep the document's rows."""
+def _reads_as_dataset(source: Path, fmt: Format) -> bool:
+    """Whether the dataset reader of ``fmt`` takes ``source`` (its start is enough): a JSON
+    array of bare records, which needs its entity given, is read as one entity's file."""
+    assert fmt.read_dataset is not None
+    with open(source, "rb") as f:
+        items = iter(fmt.read_dataset(f, str(source)))
+        try:
+            next(items, None)
+        except ClenError:
+            return False
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+    return True
+
+
+def _document(
+    source: Path, fmt: Format, into: _Tables, progress: Progress | None, only: str | None = None
+) -> set[str]:
+    """Every record of a dataset document (``only``: of that entity), decoded; rejects keep
+    the document's rows. Returns the entities the document holds."""
     from clen_core.errors import InvalidObjectError
     from clen_core.io.readwrite import _row_rejects
     from clen_core.schema.arrow import to_arrow
@@ -437,9 +459,13 @@ def _document(source: Path, fmt: Format, into: _Tables, progress: Progress | Non
     objects: dict[str, list[object]] = {}
     rows: dict[str, list[int]] = {}
     seen = 0
+    held: set[str] = set()
     with open(source, "rb") as f:
         for name, item in fmt.read_dataset(f, str(source)):
             seen += 1
+            held.add(name)
+            if only is not None and name != only:
+                continue
             into.files.setdefault(name, source)
             into.read[name] = into.read.get(name, 0) + 1
             decoder = decoders.get(name)
@@ -465,6 +491,7 @@ def _document(source: Path, fmt: Format, into: _Tables, progress: Progress | Non
         into.parts.setdefault(name, []).append(table)
     if progress is not None:
         progress(seen)
+    return held
 
 
 def validate_path(
@@ -472,6 +499,7 @@ def validate_path(
     *,
     entity: str | type | None = None,
     format: str | Format | None = None,
+    only: Iterable[str] | None = None,
     max_findings: int | None = None,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
@@ -485,8 +513,10 @@ def validate_path(
     (RES-001) and a plugin's cross-table rules are checked. Each finding names
     its file. ``entity`` is needed only for a file that does not say which
     entity it holds (a Parquet file's metadata, a JSON document's header and a
-    folder's file names say it). A single file of a known entity is validated
-    as :func:`validate_file` does, streaming.
+    folder's file names say it); for a folder or a document, ``entity`` reads that
+    entity only. A single file of a known entity is validated as
+    :func:`validate_file` does, streaming. ``only``: run only these rule IDs
+    (rows that do not fit are reported all the same).
 
     Raises a :class:`~clen_core.errors.ClenError` for what cannot be read and
     :class:`OSError` for what the system refuses.
@@ -536,16 +566,20 @@ def validate_path(
         name = get_entity(entity).name if entity is not None else None
         if name is None:
             name = _entity_from_metadata(source, fmt)
-        if name is None and fmt.read_dataset is not None:
+        if fmt.read_dataset is not None and (name is None or _reads_as_dataset(source, fmt)):
+            # A document (a dataset, a workbook): every entity, or the one given.
             kind = "document"
-            _document(source, fmt, into, progress)
+            held = _document(source, fmt, into, progress, name)
+            if name is not None and name not in held:
+                found = ", ".join(repr(n) for n in sorted(held)) or "no"
+                raise FormatError(str(source), f"the file holds {found} records, not {name!r}")
         elif name is None:
             raise ArgumentError(
                 f"{source}: the file does not say which entity its rows are "
                 f"({fmt.name} files do not carry it): give the entity"
             )
         else:
-            single = validate_file(source, entity=name, format=fmt, max_findings=cap,
+            single = validate_file(source, entity=name, format=fmt, only=only, max_findings=cap,
                                    report_path=report_path, progress=progress)  # fmt: skip
             return PathValidation(
                 path=source,
@@ -557,7 +591,7 @@ def validate_path(
                 report=single.report,
                 report_path=single.report_path,
             )
-    report = validate(into.tables(), max_findings=cap)
+    report = validate(into.tables(), only=only, max_findings=cap)
     for name, rejects in into.rejects.items():
         if into.rejected.get(name):
             report.add_rejected_rows(name, rejects, into.rejected[name])

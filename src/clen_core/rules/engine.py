@@ -67,7 +67,11 @@ def validate(
     report = Report() if max_findings is None else Report(max_findings=max_findings)
     report.records = {name: t.num_rows for name, t in tables.items()}
     ctx = Context(tables, report)
-    selected = [get_rule(r) for r in only] if only is not None else list(rules())
+    if only is None:
+        selected = list(rules())
+    else:  # in the registry's order, as without ``only``; an unknown ID is an error
+        wanted = {get_rule(r).id for r in only}
+        selected = [r for r in rules() if r.id in wanted]
     for r in selected:
         if r.entity is None or ctx.has(r.entity):
             ctx.rule = r
@@ -84,16 +88,24 @@ class Validation:
     with the ``_row`` column when there is one) goes through the rowwise rules
     at once (:attr:`Rule.rowwise`), their findings kept per rule up to the cap;
     :meth:`finish` runs the other rules on all the rows and puts the findings
-    together in the order :func:`validate` gives them.
+    together in the order :func:`validate` gives them. ``only``: run only these rule IDs.
     """
 
-    def __init__(self, entity: str | type | EntityInfo, *, max_findings: int | None = None) -> None:
+    def __init__(
+        self,
+        entity: str | type | EntityInfo,
+        *,
+        only: Iterable[str] | None = None,
+        max_findings: int | None = None,
+    ) -> None:
         info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
         self.entity = info.name
         """The entity validated."""
         self._report = Report() if max_findings is None else Report(max_findings=max_findings)
-        # The rules validate() runs on a table of this entity alone.
-        self._rules = [r for r in rules() if r.entity in (None, info.name)]
+        # The rules validate() runs on a table of this entity alone (``only``: some of them).
+        wanted = None if only is None else {get_rule(r).id for r in only}
+        self._rules = [r for r in rules() if r.entity in (None, info.name)
+                       and (wanted is None or r.id in wanted)]  # fmt: skip
         self._found = {r.id: Report(max_findings=self._report.max_findings)
                        for r in self._rules if r.rowwise}  # fmt: skip
         self._parts: list[pa.Table] = []
