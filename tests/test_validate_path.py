@@ -124,3 +124,20 @@ def test_the_report_file_and_json(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["findings"][0]["file"] == str(tmp_path / "all.json")
     assert v.report_path == tmp_path / "r.json"
+
+
+def test_a_json_lines_file_says_its_entity_in_its_header(tmp_path: Path) -> None:
+    acts = REF.records("activity")
+    path = tmp_path / "a.jsonl"
+    clen_core.write(acts, path, entity="activity")
+    assert clen_core.read_dataset(path) == clen_core.Dataset(acts)
+    v = validate_path(path)
+    assert (v.kind, v.read) == ("document", {"activity": len(acts)})
+    # Rows are the file's lines: the header is line 1.
+    rows = {f.key: f.row for f in v.report.findings}
+    keys = [a.activity_id for a in acts]
+    assert all(rows[k] == keys.index(k) + 2 for k in rows)
+    bare = tmp_path / "b.jsonl"
+    bare.write_text('{"activity_id": "x"}\n', encoding="utf-8")
+    with pytest.raises(FormatError, match="does not name its entity"):
+        validate_path(bare)

@@ -802,6 +802,28 @@ def read_lines(source: IO[bytes], entity: EntityInfo, path: str) -> Iterator[Ite
 # --------------------------------------------------------------------------- registration
 
 
+def read_dataset_lines(source: IO[bytes], path: str) -> Iterator[tuple[str, Item]]:
+    """``(entity name, record)`` of a JSON Lines file whose header line names its entity:
+    a dataset of that one entity (so that the file says what it holds)."""
+    start = source.tell()
+    line = source.readline(limits.current().max_field_bytes).removeprefix(_BOM)
+    try:
+        header = json.loads(line).get("clen_core") if _HEADER_START.match(line.decode()) else None
+    except (ValueError, AttributeError):
+        header = None
+    if not isinstance(header, dict):
+        header = {}
+    name = header.get("entity")
+    if not isinstance(name, str) or header.get("format") != "entity":
+        raise FormatError(
+            path, "a JSON Lines file whose header line does not name its entity: " + _use_read(None)
+        )
+    info = _known_entity(path, name)
+    source.seek(start)
+    for item in read_lines(source, info, path):
+        yield info.name, item
+
+
 JSON = Format(
     name="json",
     extensions=(".json",),
@@ -821,6 +843,7 @@ JSONL = Format(
     flavour="json",
     read=read_lines,
     write=write_lines,
+    read_dataset=read_dataset_lines,
 )
 """The JSON Lines format."""
 
