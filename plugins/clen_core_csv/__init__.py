@@ -116,8 +116,6 @@ from clen_core.plugin_api import (
     FieldInfo,
     Format,
     FormatError,
-    ListShape,
-    MapShape,
     RawBatch,
     RawRecord,
     RowProblem,
@@ -127,7 +125,7 @@ from clen_core.plugin_api import (
     arrow_schema,
     hookimpl,
     int_range,
-    json_value,
+    json_ready,
     limits,
     records_from_batches,
 )
@@ -206,22 +204,13 @@ def _restore(texts: Any) -> Any:
     )
 
 
-def _json_ready(shape: Shape, value: Any) -> Any:
-    """An Arrow Python value of ``shape`` in JSON-ready form (maps arrive as key/value pairs)."""
-    if isinstance(shape, MapShape):
-        return {str(k): _json_ready(shape.value, v) for k, v in value}
-    if isinstance(shape, ListShape):
-        return [_json_ready(shape.item, v) for v in value]
-    return json_value(value)
-
-
 def _json_cells(shape: Shape, column: Any) -> Any:
     """A nested column as text cells, each one compact JSON document (``None`` stays null)."""
     cells = [
         None
         if v is None
         else json.dumps(
-            _json_ready(shape, v), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            json_ready(shape, v), ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
         for v in column.to_pylist()
     ]

@@ -100,8 +100,6 @@ from clen_core.plugin_api import (
     FieldInfo,
     Format,
     FormatError,
-    ListShape,
-    MapShape,
     RawBatch,
     RawRecord,
     RowProblem,
@@ -109,7 +107,7 @@ from clen_core.plugin_api import (
     Shape,
     get_entity,
     hookimpl,
-    json_value,
+    json_ready,
     records_from_batches,
 )
 
@@ -323,19 +321,10 @@ def _decimal_cell(style: int) -> Cell:
     return cell
 
 
-def _json_ready(shape: Shape, value: Any) -> Any:
-    """An Arrow Python value of ``shape`` in JSON-ready form (maps arrive as key/value pairs)."""
-    if isinstance(shape, MapShape):
-        return {str(k): _json_ready(shape.value, v) for k, v in value}
-    if isinstance(shape, ListShape):
-        return [_json_ready(shape.item, v) for v in value]
-    return json_value(value)
-
-
 def _json_cell(shape: Shape) -> Cell:
     def cell(ref: str, value: Any) -> str:
         text = json.dumps(
-            _json_ready(shape, value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            json_ready(shape, value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
         return _string_cell(ref, text)
 

@@ -25,7 +25,7 @@ numbers). A reader may take keyword options (``read_options``, such as CSV's
 :class:`FormatError` naming file, row and field. A writer receives Arrow
 batches in :func:`arrow_schema`; :func:`conform` casts a batch to it,
 :func:`python_values` turns a column into Python values,
-:func:`json_rows`/:func:`json_value` into JSON-ready ones,
+:func:`json_rows`/:func:`json_ready`/:func:`json_value` into JSON-ready ones,
 :func:`records_from_batches` raw batches into records, :func:`int_range` makes
 row numbers; :data:`FIRST_DAY`/:data:`LAST_DAY` bound the dates Python holds.
 :mod:`limits` gives the process's limits on what a hostile file may make a
@@ -67,6 +67,7 @@ from clen_core.io.records import (
     RawRecord,
     Reject,
     RowProblem,
+    json_ready,
     json_rows,
     json_value,
     records_from_batches,
@@ -124,6 +125,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "int_range",
+    "json_ready",
     "json_rows",
     "json_value",
     "limits",

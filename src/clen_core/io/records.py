@@ -48,6 +48,7 @@ __all__ = [
     "RawRecord",
     "Reject",
     "RowProblem",
+    "json_ready",
     "json_rows",
     "json_value",
     "records_from_batches",
@@ -411,21 +412,22 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def _json_shaped(shape: Shape, value: Any) -> Any:
-    # Arrow gives maps as (key, value) pairs at every depth; JSON wants objects.
+def json_ready(shape: Shape, value: Any) -> Any:
+    """An Arrow Python value of ``shape`` in JSON-ready form (a map, which Arrow gives
+    as ``(key, value)`` pairs at every depth, as an object)."""
     if value is None:
         return None
     if isinstance(shape, MapShape):
-        return {str(k): _json_shaped(shape.value, v) for k, v in value}
+        return {str(k): json_ready(shape.value, v) for k, v in value}
     if isinstance(shape, ListShape):
-        return [_json_shaped(shape.item, v) for v in value]
+        return [json_ready(shape.item, v) for v in value]
     return json_value(value)
 
 
 def _json_column(shape: Shape, values: list[Any]) -> list[Any]:
     if isinstance(shape, ScalarShape) and shape.py not in (Decimal, dt.date):
         return values  # already JSON-ready: skip the per-value call
-    return [_json_shaped(shape, v) for v in values]
+    return [json_ready(shape, v) for v in values]
 
 
 def json_rows(batch: pa.RecordBatch | pa.Table, info: EntityInfo) -> list[dict[str, Any]]:
