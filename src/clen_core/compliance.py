@@ -10,34 +10,7 @@ result's decision (:attr:`~clen_core.model.AnalysisResult.decision`) and the rul
 ('inconclusive', 'conditional_fail')
 """
 
-from clen_core.model.compliance import (
-    DEFAULT_RULE,
-    RULE_PATTERN,
-    Decision,
-    DecisionRule,
-    LimitType,
-    Outcome,
-    RuleKind,
-    Side,
-    Zone,
-    acceptance_limit,
-    decide,
-    decide_arrays,
-    false_accept_risk,
-)
+from clen_core.model import compliance as _model
+from clen_core.model.compliance import *  # noqa: F403 - its __all__ is ours
 
-__all__ = [
-    "DEFAULT_RULE",
-    "RULE_PATTERN",
-    "Decision",
-    "DecisionRule",
-    "LimitType",
-    "Outcome",
-    "RuleKind",
-    "Side",
-    "Zone",
-    "acceptance_limit",
-    "decide",
-    "decide_arrays",
-    "false_accept_risk",
-]
+__all__ = list(_model.__all__)
