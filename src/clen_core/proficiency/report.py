@@ -1073,16 +1073,29 @@ def _counts(e: PTEvaluation) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _no_check(kind: str, symbol: str, value: float, unit: str, *, given: bool) -> str:
+    """The line said in place of a homogeneity or stability check the evaluation lacks."""
+    return (
+        f'<p class="check" data-check="{kind}">No {kind} check in this evaluation: '
+        f"{symbol} = {_e(_num(value, 4))}{_e(unit)} "
+        + ("(given by the study)." if given else "(none).")
+        + "</p>"
+    )
+
+
 def _check_table(sm: Any, st: PTStudy) -> str:
     unit = f" {sm.unit}"
     parts: list[str] = []
     h = sm.homogeneity
     if h is None:
         parts.append(
-            '<p class="check" data-check="homogeneity">No homogeneity check in this evaluation: '
-            f"u_hom = {_e(_num(sm.homogeneity_uncertainty, 4))}{_e(unit)} "
-            + ("(given by the study)." if st.homogeneity_uncertainty is not None else "(none).")
-            + "</p>"
+            _no_check(
+                "homogeneity",
+                "u_hom",
+                sm.homogeneity_uncertainty,
+                unit,
+                given=st.homogeneity_uncertainty is not None,
+            )
         )
     else:
         used = "the study's u_hom is used" if st.homogeneity_uncertainty is not None else "used"
@@ -1103,10 +1116,13 @@ def _check_table(sm: Any, st: PTStudy) -> str:
     s = sm.stability
     if s is None:
         parts.append(
-            '<p class="check" data-check="stability">No stability check in this evaluation: '
-            f"u_stab = {_e(_num(sm.stability_uncertainty, 4))}{_e(unit)} "
-            + ("(given by the study)." if st.stability_uncertainty is not None else "(none).")
-            + "</p>"
+            _no_check(
+                "stability",
+                "u_stab",
+                sm.stability_uncertainty,
+                unit,
+                given=st.stability_uncertainty is not None,
+            )
         )
     else:
         used = "the study's u_stab is used" if st.stability_uncertainty is not None else "used"
