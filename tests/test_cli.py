@@ -33,8 +33,9 @@ def clen(
     )
 
 
-def on_terminal(*args: str | Path) -> tuple[int, str]:
-    """Run clen with stdout and stderr on a pseudo-terminal; return exit code and output."""
+def on_terminal(*args: str | Path, timeout: float = 60) -> tuple[int, str]:
+    """Run clen with stdout and stderr on a pseudo-terminal; return exit code and output
+    (also what tests/test_cli_conventions.py runs on a terminal)."""
     leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
     proc = subprocess.Popen(
@@ -43,7 +44,7 @@ def on_terminal(*args: str | Path) -> tuple[int, str]:
     os.close(follower)
     chunks = []
     while True:
-        ready, _, _ = select.select([leader], [], [], 60)
+        ready, _, _ = select.select([leader], [], [], timeout)
         if not ready:
             break
         try:
@@ -53,7 +54,7 @@ def on_terminal(*args: str | Path) -> tuple[int, str]:
         if not data:
             break
         chunks.append(data)
-    code = proc.wait(timeout=60)
+    code = proc.wait(timeout=timeout)
     os.close(leader)
     return code, b"".join(chunks).decode(errors="replace")
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +24,7 @@ import clen_core
 from clen_core.cli import app
 from clen_core.data import reference_dataset
 from clen_core.io.formats import formats
+from test_cli import on_terminal as _on_terminal  # type: ignore[import-not-found]
 
 # As the console script runs it: the launcher readies the process, then runs clen_core.cli.
 CLEN = [sys.executable, "-c", "from clen_core_launch import main; main()"]
@@ -60,28 +59,8 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def on_terminal(*args: str | Path) -> tuple[int, str]:
-    """Run clen with stdout and stderr on a pseudo-terminal; return exit code and screen."""
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
-    proc = subprocess.Popen(
-        [*CLEN, *map(str, args)], stdout=follower, stderr=follower, stdin=follower, env=env
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 120)
-        if not ready:
-            break
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    code = proc.wait(timeout=120)
-    os.close(leader)
-    return code, b"".join(chunks).decode(errors="replace")
+    """Run clen on a pseudo-terminal (as tests/test_cli.py does), with more time."""
+    return _on_terminal(*args, timeout=120)
 
 
 @pytest.fixture(scope="module")
