@@ -15,7 +15,7 @@ import attrs
 import openpyxl
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import clen_core
@@ -30,6 +30,18 @@ ENTITY_NAMES = [e.name for e in entities()]
 PTScore = get_entity("pt_score").cls
 Programme = get_entity("programme").cls
 Activity = get_entity("activity").cls
+
+
+@pytest.fixture(autouse=True, params=["calamine", "stream"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test reads once through python-calamine and once streaming: the same rows."""
+    if request.param == "stream":
+        monkeypatch.setattr(clen_core_xlsx, "STREAM_ABOVE", -1)
+    return str(request.param)
+
+
+_FIXTURE = HealthCheck.function_scoped_fixture
+"""The reader fixture holds for every example of a Hypothesis test."""
 
 
 def _score(**changes: Any) -> Any:
@@ -80,7 +92,7 @@ def test_a_workbook_without_extension_is_detected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("entity", ENTITY_NAMES)
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, _FIXTURE])
 @given(data=st.data())
 def test_every_entity_round_trips_value_by_value(entity: str, data: st.DataObject) -> None:
     objs = data.draw(st.lists(from_entity(entity), max_size=5))
@@ -389,7 +401,7 @@ def test_a_whole_dataset_is_one_workbook_with_a_sheet_per_entity(tmp_path: Path)
     assert list(clen_core.read(tmp_path / "all.xlsx", entity=name)) == ds.records(name)
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, _FIXTURE])
 @given(data=st.data())
 def test_a_dataset_of_every_entity_round_trips(data: st.DataObject) -> None:
     ds = clen_core.Dataset()
@@ -428,13 +440,14 @@ def test_dataset_rejects_name_sheet_rows(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- absence
 
 
-def test_without_python_calamine_reading_says_what_to_install(
+def test_without_python_calamine_every_sheet_is_streamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clen_core.write([_score()], tmp_path / "s.xlsx")  # writing needs no library
+    objs = [_score(lab_id=f"L-{i}", value=FLOATS[i], note=TEXTS[i]) for i in range(len(FLOATS))]
+    clen_core.write(objs, tmp_path / "s.xlsx")  # writing needs no library
     monkeypatch.setitem(sys.modules, "python_calamine", None)  # import fails
-    with pytest.raises(FormatError, match=r"pip install 'clen_core\[xlsx\]'"):
-        list(clen_core.read(tmp_path / "s.xlsx", entity="pt_score"))
+    assert not clen_core_xlsx.available()
+    _same(list(clen_core.read(tmp_path / "s.xlsx", entity="pt_score")), objs)
 
 
 def test_writing_streams_batch_by_batch() -> None:
@@ -451,3 +464,190 @@ def test_writing_streams_batch_by_batch() -> None:
     assert seen == [0, 1, 2]
     back = list(clen_core_xlsx.read_xlsx(io.BytesIO(sink.getvalue()), info, "mem.xlsx"))
     assert [r.row for r in back] == [2, 3, 4]
+
+
+# --------------------------------------------------------------------------- streaming
+
+_FORMATS = ["General", "0.00", "dd/mm/yyyy", "yyyy-mm-dd hh:mm", "hh:mm:ss", "[h]:mm", "@"]
+_CELLS = st.one_of(
+    st.none(),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+    st.sampled_from(["_x000D_", "_x005F_x0041_", "a_xFFFE_", "'=1", " x ", "\r\n"]),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300).filter(
+        lambda f: f == 0 or abs(f) > 1e-300
+    ),
+    st.integers(-(10**15), 10**15),
+    st.booleans(),
+    st.dates(min_value=dt.date(1900, 3, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1)).map(
+        lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)
+    ),
+    st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000)),
+)
+
+
+def _others_book(path: Path, grid: list[list[Any]], styles: list[str], writer: str) -> None:
+    """A workbook of another writer: shared strings, styled numbers, dates and times."""
+    if writer == "openpyxl":
+        book = openpyxl.Workbook()
+        ws = book.active
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if value is not None:
+                    cell = ws.cell(row=r + 3, column=c + 2, value=value)
+                    if not isinstance(value, str | dt.date | dt.time):
+                        cell.number_format = styles[c % len(styles)]
+        book.save(path)
+        return
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet()
+    formats = [book.add_format({"num_format": f}) for f in styles]
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date | dt.time):
+                ws.write_datetime(r + 2, c + 1, value, moment)
+            elif isinstance(value, str):
+                ws.write_string(r + 2, c + 1, value)
+            elif value is not None:
+                ws.write(r + 2, c + 1, value, formats[c % len(formats)])
+    book.close()
+
+
+def _cells_of(rows: Any, first: int) -> dict[tuple[int, int], Any]:
+    return {
+        (number, first + i): (type(v).__name__, repr(v))
+        for number, cells in rows
+        for i, v in enumerate(cells)
+        if v != ""
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, _FIXTURE])
+@given(
+    grid=st.lists(st.lists(_CELLS, min_size=1, max_size=5), min_size=1, max_size=6),
+    styles=st.lists(st.sampled_from(_FORMATS), min_size=1, max_size=3),
+    writer=st.sampled_from(["openpyxl", "xlsxwriter"]),
+)
+def test_the_streamed_rows_are_python_calamines_cell_by_cell(
+    grid: list[list[Any]], styles: list[str], writer: str
+) -> None:
+    import python_calamine
+
+    from clen_core_xlsx import _sheetml
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "b.xlsx"
+        try:
+            _others_book(path, grid, styles, writer)
+        except openpyxl.utils.exceptions.IllegalCharacterError:
+            reject()  # openpyxl refuses control characters (XlsxWriter escapes them)
+        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        try:
+            theirs = _cells_of(clen_core_xlsx._calamine_rows(sheet), (sheet.start or (0, 0))[1])
+        except BaseException as exc:  # python-calamine fails on some numbers in time formats
+            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                raise
+            reject()
+        with zipfile.ZipFile(path) as archive:
+            book = _sheetml.Workbook(archive)
+            ours = _cells_of(_sheetml.sheet_rows(book, book.sheets[0][1]), 0)
+    assert ours == theirs
+
+
+def test_where_python_calamine_fails_the_sheet_reads_on_streamed(tmp_path: Path) -> None:
+    header = ["study_id", "lab_id", "assigned_value", "sigma_pt", "value"]
+    path = tmp_path / "s.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("pt_score")
+    hours = book.add_format({"num_format": "[h]:mm"})
+    for r, row in enumerate([header, ["S", "L-1", 1, 1, 2.5], ["S", "L-2", 1, 1, 1e300]]):
+        for c, value in enumerate(row):
+            ws.write(r, c, value, hours if value == 1e300 else None)
+    book.close()
+    scores = list(clen_core.read(path, entity="pt_score"))
+    assert [(s.lab_id, s.value) for s in scores] == [
+        ("L-1", 2.5),
+        ("L-2", 1e300),
+    ]
+
+
+def test_a_header_need_not_start_at_a1(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws["B3"], ws["C3"], ws["D3"] = "lab_id", "name", "country"
+    ws["B4"], ws["C4"], ws["D4"] = "AT-001", "Zollamt Wien", "AT"
+    ws["A6"], ws["B6"], ws["C6"], ws["D6"] = "x", "AT-002", "Labor", "AT"
+    book.save(tmp_path / "labs.xlsx")
+    reader = clen_core.read(tmp_path / "labs.xlsx", entity="laboratory", on_reject="collect")
+    assert [lab.lab_id for lab in reader] == ["AT-001"]
+    (reject,) = reader.rejects
+    assert reject.row == 6
+    assert "column A, left of the header's first column" in reject.reason
+
+
+def test_a_sheet_over_the_threshold_is_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    clen_core.write([_score(lab_id=f"L-{i}") for i in range(50)], tmp_path / "s.xlsx")
+    size = zipfile.ZipFile(tmp_path / "s.xlsx").getinfo("xl/worksheets/sheet1.xml").file_size
+    streamed: list[str] = []
+
+    def spy(book: Any, part: str, **kw: Any) -> Any:
+        streamed.append(part)
+        return clen_core_xlsx._sheetml.sheet_rows(book, part, **kw)
+
+    monkeypatch.setattr(clen_core_xlsx, "sheet_rows", spy)
+    for threshold, expected in ((size, []), (size - 1, ["xl/worksheets/sheet1.xml"])):
+        monkeypatch.setattr(clen_core_xlsx, "STREAM_ABOVE", threshold)
+        streamed.clear()
+        assert len(list(clen_core.read(tmp_path / "s.xlsx", entity="pt_score"))) == 50
+        assert streamed == expected
+
+
+def test_streaming_memory_does_not_grow_with_the_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    import tracemalloc
+
+    from clen_core_xlsx import _sheetml
+
+    if reader != "stream":
+        pytest.skip("the bound is the streaming reader's")
+    monkeypatch.setattr(clen_core_xlsx, "BATCH_ROWS", 500)
+    monkeypatch.setattr(_sheetml, "_CHUNK", 1 << 16)
+    info = get_entity("pt_score")
+    peaks = []
+    for rows in (4_000, 16_000):
+        path = tmp_path / f"s{rows}.xlsx"
+        clen_core.write(
+            [_score(lab_id=f"L-{i:06d}", value=i / 7, note="n" * 40) for i in range(rows)], path
+        )
+        with path.open("rb") as source:
+            tracemalloc.start()
+            count = sum(len(b.rows) for b in clen_core_xlsx.read_xlsx_batches(source, info, "s"))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert count == rows
+    assert peaks[1] < 1.3 * peaks[0], peaks  # four times the rows, not more memory
+
+
+def test_a_torn_or_malformed_sheet_is_a_format_error_naming_it(tmp_path: Path) -> None:
+    clen_core.write([_score()], tmp_path / "s.xlsx")
+    with zipfile.ZipFile(tmp_path / "s.xlsx") as source:
+        parts = {n: source.read(n) for n in source.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    broken = {
+        "bad xml": parts[sheet].replace(b"</sheetData>", b"</sheetDat>"),
+        "bad string": parts[sheet].replace(
+            b'<c r="A2"', b'<c r="A2" t="s"><v>7</v></c><c r="Z2"', 1
+        ),
+    }
+    for case, xml in broken.items():
+        path = tmp_path / f"{case}.xlsx"
+        with zipfile.ZipFile(path, "w") as out:
+            for name, data in parts.items():
+                out.writestr(name, xml if name == sheet else data)
+        with pytest.raises(FormatError, match=r"sheet .?pt_score") as exc:
+            list(clen_core.read(path, entity="pt_score"))
+        assert "\n" not in str(exc.value), case

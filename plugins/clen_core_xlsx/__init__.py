@@ -1,20 +1,20 @@
 """clen_core's Excel format (a plugin: registered through the clen_core entry points).
 
-Installed with ``pip install 'clen_core[xlsx]'`` (python-calamine, for reading;
-writing needs no library). Without it the format is still listed, says so in
-its description, writes, and refuses to read with a message saying what to
-install. ``.xlsx`` files, or any file starting with a workbook's zip parts.
+Shipped with clen_core and registered like the built-ins; it needs no other
+library. ``pip install 'clen_core[xlsx]'`` adds python-calamine, which reads
+sheets of up to ``STREAM_ABOVE`` (64 MiB of XML) about 2.5 times as fast.
+``.xlsx`` files, or any file starting with a workbook's zip parts.
 
 **A sheet per entity.** ``clen_core.write(objects, "x.xlsx")`` writes a
-workbook of one sheet named after the entity; ``clen_core.write(dataset,
-"x.xlsx")`` one sheet per entity of the dataset, in its order, and
+workbook of one sheet named after the entity;
+``clen_core.write(dataset, "x.xlsx")`` one sheet per entity of the dataset, in its order, and
 ``clen_core.read_dataset("x.xlsx")`` reads each sheet as the entity it is named
 after (sheets without cells are skipped; another sheet name is an error).
 ``clen_core.read("x.xlsx", entity=...)`` reads the sheet named after the entity
 or, failing that, the workbook's only sheet with cells (a laboratory's
-``Sheet1``). Row 1 is the header: the field names (bold, frozen), in
-declaration order when written; read, in any order, optional ones left out,
-as in CSV.
+``Sheet1``). The header is the first row holding a cell (row 1 when written:
+the field names, bold, frozen, in declaration order), in any column; read, in
+any order, optional ones left out, as in CSV.
 
 **Values, written and read back exactly** (a Hypothesis test holds every
 entity to it, value by value):
@@ -60,9 +60,16 @@ names a column twice, names a non-field or misses a required field is a
 ``FormatError`` naming the sheet.
 
 **Writing streams**: a batch at a time, each sheet compressed as it is written
-(memory: one batch). **Reading** holds one sheet's cells in python-calamine's
-memory at a time (about 90 bytes a cell: a million rows of 11 columns took
-950 MB), and hands rows on in batches of 16,384.
+(memory: one batch). **Reading streams a large sheet**: one whose XML is larger
+than ``STREAM_ABOVE`` (64 MiB uncompressed, about 120,000 rows of 16 columns),
+or any sheet without python-calamine, is parsed as it is decompressed (expat,
+from the standard library), a megabyte at a time, and its rows handed on in
+batches of 16,384: memory holds one batch and the workbook's shared strings,
+whatever the number of rows. A smaller sheet is read by python-calamine, whole
+(about 90 bytes a cell), which is faster. The two readers give the same cells
+(a Hypothesis test holds them to it on workbooks of openpyxl and XlsxWriter),
+and where python-calamine fails on a cell (a huge number in a time format) the
+sheet reads on streamed from that row.
 
 **Libraries, chosen by measurement** (100,000 rows of ``pt_score``, 21
 columns, on the 2-core development machine, busy; ``z`` a random float):
@@ -76,7 +83,12 @@ columns, on the 2-core development machine, busy; ``z`` a random float):
 - reading: openpyxl (read_only) 14.2 s; python-calamine 0.9 1.25 s for its
   rows, 2.8 s with the plugin's text batches. python-calamine: it also reads
   what Excel and others write (shared strings, styles, date formats) and
-  decodes Excel's ``_xHHHH_`` escapes, which openpyxl leaves as they are.
+  decodes Excel's ``_xHHHH_`` escapes, which openpyxl leaves as they are. It
+  holds the sheet whole, so large sheets are streamed by the plugin's own
+  reader: 100,000 rows of ``analysis_result`` (16 columns, 55 MB of XML) parse
+  in 3.8 s against python-calamine's 1.5 s, in 20 MB against 126 MB; reading
+  all 1,000,000 rows of it (565 MB of XML) into objects peaked at 232 MB of
+  memory streamed, 1.23 GB with python-calamine.
 """
 
 from __future__ import annotations
@@ -87,9 +99,11 @@ import json
 import math
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from typing import IO, Any
 
 import pyarrow as pa
@@ -111,10 +125,13 @@ from clen_core.plugin_api import (
     records_from_batches,
 )
 
+from ._sheetml import Workbook, has_cells, sheet_rows
+
 __all__ = [
     "INSTALL",
     "MAX_CELL_CHARS",
     "MAX_ROWS",
+    "STREAM_ABOVE",
     "XLSX",
     "available",
     "clen_detect_format",
@@ -127,18 +144,25 @@ __all__ = [
 ]
 
 INSTALL = "pip install 'clen_core[xlsx]'"
-"""What brings the library the reader needs (python-calamine)."""
+"""What brings python-calamine, the fast reader of sheets up to ``STREAM_ABOVE`` bytes."""
 MAX_ROWS = 1_048_576
 """Rows an Excel sheet holds, the header included."""
 MAX_CELL_CHARS = 32_767
 """Characters an Excel cell holds."""
 BATCH_ROWS = 16_384
 """Rows per raw batch read."""
+STREAM_ABOVE = 64 * 2**20
+"""A sheet whose XML (uncompressed, as the workbook declares it) is larger than this many
+bytes is streamed rather than read whole by python-calamine (about 120,000 rows of 16
+columns): memory stays at one chunk of rows, the read takes about 2.5 times as long."""
 _LISTED = 10
 
 
 def available() -> bool:
-    """Whether the reader's library (python-calamine) is installed."""
+    """Whether python-calamine, the fast reader of sheets up to ``STREAM_ABOVE``, is
+    installed (without it every sheet is streamed: slower, same rows)."""
+    if "python_calamine" in sys.modules:  # imported already, or blocked (None)
+        return sys.modules["python_calamine"] is not None
     return importlib.util.find_spec("python_calamine") is not None
 
 
@@ -639,25 +663,108 @@ def _reader(f: FieldInfo) -> ReadColumn:
     return _read_plain
 
 
-def _calamine(path: str) -> Any:
-    try:
-        import python_calamine
-    except ImportError:
-        raise FormatError(
-            path, f"reading .xlsx needs python-calamine, which is not installed: {INSTALL}"
-        ) from None
-    return python_calamine
+Rows = Iterator[tuple[int, list[Any]]]
+"""``(Excel row number, cells)`` of the rows of a sheet that hold a cell."""
 
 
-def _open_workbook(source: IO[bytes], path: str) -> Any:
-    calamine = _calamine(path)
-    try:
-        name = getattr(source, "name", None)
-        if isinstance(name, str) and os.path.isfile(name):
-            return calamine.CalamineWorkbook.from_path(name)
-        return calamine.CalamineWorkbook.from_filelike(source)
-    except Exception as exc:  # calamine's own errors: not a zip, not a workbook, ...
-        raise FormatError(path, f"cannot read as an .xlsx workbook: {_short(exc)}") from None
+class _Book:
+    """An open workbook: its parts (always), and python-calamine's reader (when installed
+    and a sheet is small enough for it)."""
+
+    def __init__(self, source: IO[bytes], path: str) -> None:
+        self.source = source
+        self.path = path
+        try:
+            self.parts = Workbook(zipfile.ZipFile(source))
+        except Exception as exc:  # not a zip, no workbook part, bad XML, ...
+            raise FormatError(path, f"cannot read as an .xlsx workbook: {_short(exc)}") from None
+        self._calamine: Any = None
+
+    def close(self) -> None:
+        if self._calamine is not None:
+            self._calamine.close()
+        self.parts.archive.close()
+
+    def used(self) -> list[tuple[str, str]]:
+        """``(name, part)`` of the sheets holding a cell."""
+        return [
+            (n, p)
+            for n, p in self.parts.sheets
+            if self._guard(n, partial(has_cells, self.parts, p))
+        ]
+
+    def _guard(self, name: str, read: Callable[[], Any]) -> Any:
+        try:
+            return read()
+        except FormatError:
+            raise
+        except Exception as exc:  # a torn zip member, bad XML, a bad cell, ...
+            raise FormatError(self.path, f"cannot read sheet {name!r}: {_short(exc)}") from None
+
+    def rows(self, name: str, part: str) -> tuple[Rows, int]:
+        """A sheet's rows and the column its cells start at: python-calamine's (fast,
+        the sheet held whole) for a sheet of at most ``STREAM_ABOVE`` bytes of XML,
+        streamed (memory: one chunk of rows) above it or without python-calamine."""
+        if available() and self.parts.size(part) <= STREAM_ABOVE:
+            sheet = self._guard(name, lambda: self._calamine_book().get_sheet_by_name(name))
+            if sheet.start is not None:
+                return self._calamine_rows(name, part, sheet), sheet.start[1]
+        return self._checked(name, sheet_rows(self.parts, part)), 0
+
+    def _calamine_rows(self, name: str, part: str, sheet: Any) -> Rows:
+        """python-calamine's rows; from where it fails on a cell (it raises or panics on a
+        number in a time format beyond its range), the streamed rows: the same values, and
+        the streamed reader's error if the sheet is broken."""
+        rows = _calamine_rows(sheet)
+        last = 0
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception:
+                break
+            except BaseException as exc:  # pyo3's PanicException is not an Exception
+                if type(exc).__name__ != "PanicException":
+                    raise
+                break
+            if row is None:
+                return
+            last = row[0]
+            yield row
+        first = sheet.start[1]
+        for number, cells in self._checked(name, sheet_rows(self.parts, part)):
+            if number > last:
+                yield number, cells[first:] if first else cells
+
+    def _checked(self, name: str, rows: Rows) -> Rows:
+        while True:
+            row = self._guard(name, lambda: next(rows, None))
+            if row is None:
+                return
+            yield row
+
+    def _calamine_book(self) -> Any:
+        if self._calamine is None:
+            import python_calamine
+
+            source = self.source
+            source.seek(0)
+            named = getattr(source, "name", None)
+            if isinstance(named, str) and os.path.isfile(named):
+                self._calamine = python_calamine.CalamineWorkbook.from_path(named)
+            else:
+                self._calamine = python_calamine.CalamineWorkbook.from_filelike(source)
+        return self._calamine
+
+
+def _calamine_rows(sheet: Any) -> Rows:
+    if sheet.start is None:
+        return
+    # python-calamine's rows begin at the sheet's row 1 (those above its first cell
+    # empty), its cells at the first column holding one (sheet.start[1]):
+    # test_the_streamed_rows_are_python_calamines_cell_by_cell holds it to that.
+    for number, cells in enumerate(sheet.iter_rows(), start=1):
+        if any(c != "" for c in cells):
+            yield number, cells
 
 
 def _short(exc: BaseException) -> str:
@@ -665,25 +772,18 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def _sheet(workbook: Any, name: str, path: str) -> Any:
-    try:
-        return workbook.get_sheet_by_name(name)
-    except Exception as exc:
-        raise FormatError(path, f"cannot read sheet {name!r}: {_short(exc)}") from None
-
-
-def _sheet_of(workbook: Any, info: EntityInfo, path: str) -> Any:
+def _sheet_of(book: _Book, info: EntityInfo) -> tuple[str, str]:
     """The sheet named after the entity, else the workbook's only sheet with cells."""
-    names = list(workbook.sheet_names)
-    for name in names:
+    for name, part in book.parts.sheets:
         if name.lower() == info.name:
-            return _sheet(workbook, name, path)
-    used = [s for s in (_sheet(workbook, n, path) for n in names) if s.start is not None]
+            return name, part
+    used = book.used()
     if len(used) == 1:
         return used[0]
+    names = [n for n, _ in book.parts.sheets]
     listed = ", ".join(repr(n) for n in names[:_LISTED])
     raise FormatError(
-        path,
+        book.path,
         f"no sheet named {info.name!r} and {len(used)} sheets with cells ({listed}): "
         "name the sheet after the entity",
     )
@@ -694,16 +794,24 @@ def _listed(names: list[str]) -> str:
     return shown + (f" and {len(names) - _LISTED:,} more" if len(names) > _LISTED else "")
 
 
-def _header(cells: list[Any], info: EntityInfo, path: str, row: int, sheet: str) -> list[str]:
+def _header(
+    cells: list[Any], info: EntityInfo, path: str, row: int, sheet: str, first: int
+) -> tuple[int, list[str]]:
+    """The header's field names, and the index in ``cells`` of its first one."""
     names = [_plain(c) for c in cells]
     while names and names[-1] == "":
         names.pop()
+    start = 0
+    while start < len(names) and names[start] == "":
+        start += 1
+    names = names[start:]
     where = f"sheet {sheet}: "
     for i, name in enumerate(names):
         if name == "":
             raise FormatError(
-                path, f"{where}the header's column {_column_letters(i)} is empty", row=row
-            )
+                path, f"{where}the header's column {_column_letters(first + start + i)} is empty",
+                row=row,
+            )  # fmt: skip
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -729,30 +837,28 @@ def _header(cells: list[Any], info: EntityInfo, path: str, row: int, sheet: str)
             row=row,
             field=missing[0],
         )
-    if not names:
-        raise FormatError(path, f"{where}no header row of field names found", row=row)
-    return names
+    return start, names
 
 
-def _sheet_batches(sheet: Any, info: EntityInfo, path: str) -> Iterator[RawBatch]:
+def _sheet_batches(book: _Book, sheet: tuple[str, str], info: EntityInfo) -> Iterator[RawBatch]:
     """The rows of one sheet as raw text batches, numbered as Excel numbers them."""
-    start = sheet.start
-    if start is None:
+    name, path = sheet[0], book.path
+    rows, first = book.rows(*sheet)
+    head = next(rows, None)
+    if head is None:
         raise FormatError(
-            path, f"sheet {sheet.name} is empty: it starts with a header row of field names"
+            path, f"sheet {name} is empty: it starts with a header row of field names"
         )
-    rows = iter(sheet.iter_rows())
-    number = start[0] + 1  # Excel's number of the header row
-    names = _header(next(rows, []), info, path, number, sheet.name)
+    start, names = _header(head[1], info, path, head[0], name, first)
     fields = {f.name: f for f in info.fields}
     readers = [_reader(fields[n]) for n in names]
-    width = len(names)
+    end = start + len(names)
     chunk: list[list[Any]] = []
     numbers: list[int] = []
     problems: list[RowProblem] = []
 
     def batch() -> RawBatch:
-        values = list(zip(*chunk, strict=True))[:width] if chunk else [() for _ in names]
+        values = list(zip(*chunk, strict=True)) if chunk else [() for _ in names]
         arrays = [_strings(read(v)) for read, v in zip(readers, values, strict=True)]
         out = RawBatch(
             pa.RecordBatch.from_arrays(arrays, names=names),
@@ -764,21 +870,25 @@ def _sheet_batches(sheet: Any, info: EntityInfo, path: str) -> Iterator[RawBatch
         problems.clear()
         return out
 
-    for cells in rows:
-        number += 1
-        if len(cells) < width:
-            cells = [*cells, *[""] * (width - len(cells))]
-        elif len(cells) > width and any(c != "" for c in cells[width:]):
-            beyond = next(c for c in cells[width:] if c != "")
+    for number, cells in rows:
+        outside = [
+            (i, c) for i, c in enumerate(cells) if (i < start or i >= end) and c != ""
+        ] if len(cells) > end or start else ()  # fmt: skip
+        if outside:
+            column, beyond = outside[0]
+            side = "left of the header's first" if column < start else "right of the header's last"
             problems.append(
                 RowProblem(
                     number,
-                    f"a value in column {_column_letters(start[1] + width)} or further right, "
+                    f"a value in column {_column_letters(first + column)}, {side} column, "
                     "which has no header",
                     _plain(beyond),
                 )
             )
             continue
+        cells = cells[start:end]
+        if len(cells) < len(names):
+            cells = [*cells, *[""] * (len(names) - len(cells))]
         if all(c == "" for c in cells):
             continue  # an empty row: skipped, still counted (Excel's numbers)
         chunk.append(cells)
@@ -791,11 +901,11 @@ def _sheet_batches(sheet: Any, info: EntityInfo, path: str) -> Iterator[RawBatch
 
 def read_xlsx_batches(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawBatch]:
     """The rows of ``info`` in a workbook (its sheet, or its only sheet) as raw text batches."""
-    workbook = _open_workbook(source, path)
+    book = _Book(source, path)
     try:
-        yield from _sheet_batches(_sheet_of(workbook, info, path), info, path)
+        yield from _sheet_batches(book, _sheet_of(book, info), info)
     finally:
-        workbook.close()
+        book.close()
 
 
 def read_xlsx(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRecord | RowProblem]:
@@ -805,10 +915,9 @@ def read_xlsx(source: IO[bytes], info: EntityInfo, path: str) -> Iterator[RawRec
 
 def read_xlsx_dataset(source: IO[bytes], path: str) -> Iterator[tuple[str, RawRecord | RowProblem]]:
     """``(entity, record)`` of every sheet of a workbook, each named after its entity."""
-    workbook = _open_workbook(source, path)
+    book = _Book(source, path)
     try:
-        sheets = [(n, _sheet(workbook, n, path)) for n in workbook.sheet_names]
-        sheets = [(n, s) for n, s in sheets if s.start is not None]  # empty sheets: nothing
+        sheets = book.used()  # empty sheets: nothing
         infos = []
         for name, _ in sheets:
             try:
@@ -819,11 +928,11 @@ def read_xlsx_dataset(source: IO[bytes], path: str) -> Iterator[tuple[str, RawRe
                     f"sheet {name!r} is not named after an entity: a dataset workbook has one "
                     "sheet per entity, named after it (activity, laboratory, ...)",
                 ) from None
-        for (_, sheet), info in zip(sheets, infos, strict=True):
-            for item in records_from_batches(_sheet_batches(sheet, info, path)):
+        for sheet, info in zip(sheets, infos, strict=True):
+            for item in records_from_batches(_sheet_batches(book, sheet, info)):
                 yield info.name, item
     finally:
-        workbook.close()
+        book.close()
 
 
 # --------------------------------------------------------------------------- registration
@@ -833,7 +942,7 @@ XLSX = Format(
     extensions=(".xlsx",),
     description=(
         "Excel workbook: a sheet per entity, a whole dataset in one, exact values"
-        + ("" if available() else f" (reading needs: {INSTALL})")
+        + ("" if available() else f" (reads faster with: {INSTALL})")
     ),
     flavour="text",
     read=read_xlsx,
