@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import sys
 import tempfile
 import zipfile
@@ -651,3 +652,60 @@ def test_a_torn_or_malformed_sheet_is_a_format_error_naming_it(tmp_path: Path) -
         with pytest.raises(FormatError, match=r"sheet .?pt_score") as exc:
             list(clen_core.read(path, entity="pt_score"))
         assert "\n" not in str(exc.value), case
+
+
+# --------------------------------------------------------------------------- a spreadsheet program
+
+
+@pytest.fixture(scope="module")
+def saved_by_calc(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[Any]]:
+    """Our workbooks opened and saved again by LibreOffice Calc (a spreadsheet program no
+    one here wrote), when it is installed (CI installs it)."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice Calc (soffice) is not installed")
+    folder = tmp_path_factory.mktemp("calc")
+    scores = [
+        _score(lab_id=f"L-{i:02d}", value=FLOATS[i % len(FLOATS)], note=TEXTS[i])
+        for i in range(len(TEXTS))
+    ]
+    clen_core.write(scores, folder / "scores.xlsx")
+    clen_core.write(reference_dataset(), folder / "dataset.xlsx")
+    subprocess.run(
+        [soffice, "--headless", "--calc", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+         "--outdir", str(folder / "saved"), str(folder / "scores.xlsx"),
+         str(folder / "dataset.xlsx")],
+        check=True, capture_output=True, timeout=300,
+        env={**__import__("os").environ, "HOME": str(folder)},
+    )  # fmt: skip
+    return folder / "saved" / "scores.xlsx", folder / "saved" / "dataset.xlsx", scores
+
+
+def test_a_workbook_saved_again_by_libreoffice_calc_reads_back(
+    saved_by_calc: tuple[Path, Path, list[Any]],
+) -> None:
+    scores_path, dataset_path, scores = saved_by_calc
+    back = clen_core.read(scores_path, entity="pt_score", on_reject="collect")
+    got = list(back)
+    assert not back.rejects
+    assert len(got) == len(scores)
+    for ours, theirs in zip(scores, got, strict=True):
+        # Calc keeps every text as it is (the neutralised ones too: none became a formula)
+        # but CR LF, which it stores as LF; numbers it saves with 15 digits.
+        note = ours.note
+        if note is not None:  # the cell as written, CR LF made LF, read back
+            cell = clen_core_xlsx._neutral(note).replace("\r\n", "\n")
+            note = clen_core_xlsx._restore(cell) if cell != "'" else ""
+        expected = attrs.evolve(ours, note=note)
+        assert attrs.evolve(theirs, value=None) == attrs.evolve(expected, value=None)
+        if isinstance(ours.value, float) and theirs.value != ours.value:
+            assert math.isclose(theirs.value, ours.value, rel_tol=5e-15), ours.value
+    assert b"<f>" not in zipfile.ZipFile(scores_path).read("xl/worksheets/sheet1.xml")
+    dataset = clen_core.read_dataset(dataset_path)
+    ours = reference_dataset()
+    for info in ours.entities:
+        if info.name != "pt_score":  # its floats: 15 digits, as above
+            assert dataset.records(info.name) == ours.records(info.name), info.name

@@ -23,8 +23,8 @@ entity to it, value by value):
   (control characters, CR, U+FFFE, U+FFFF) are written as Excel escapes them,
   ``_x000D_``, and text that looks like such an escape gets its ``_`` escaped
   (``_x005F_``), as Excel does; a text holding the very characters
-  ``_xFFFE_`` or ``_xFFFF_`` is refused (the reader could not tell it from the
-  character). A cell holds at most 32,767 characters, a sheet 1,048,575 rows:
+  ``_xFFFE_`` or ``_xFFFF_`` (in either case) is refused (the reader could not
+  tell it from the character). A cell holds at most 32,767 characters, a sheet 1,048,575 rows:
   more is refused when written (``FormatError``), nothing is cut.
 - **spreadsheet safety**: as in CSV, a text or enum cell that starts with
   ``= + - @``, a tab or a CR is written with a ``'`` in front (``'=1+2``), and so
@@ -58,6 +58,12 @@ and every row after counts, empty rows included (they are skipped). A row with
 a value right of the header's last column is rejected; a header that is empty,
 names a column twice, names a non-field or misses a required field is a
 ``FormatError`` naming the sheet.
+
+**Saved again by a spreadsheet program**: a workbook written here, opened and
+saved by LibreOffice Calc 7.4 (a test does it when Calc is installed, as in CI),
+reads back with every text, date, decimal, whole number and boolean as it was
+(neutralised cells included: none becomes a formula), floats with the 15
+significant digits Calc keeps, and CR LF in a text as LF (Calc's doing).
 
 **Writing streams**: a batch at a time, each sheet compressed as it is written
 (memory: one batch). **Reading streams a large sheet**: one whose XML is larger
@@ -176,8 +182,10 @@ _ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 looks like such an escape (its ``_`` written ``_x005F_``, as Excel does)."""
 _LITERAL = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _UNSAYABLE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
-_NONCHARACTER_TEXT = re.compile(r"_xFFF[EF]_")
-"""The escapes python-calamine leaves as they are (it decodes every other ``_xHHHH_``)."""
+_NONCHARACTER_TEXT = re.compile(r"_x[Ff]{3}[EeFf]_")
+"""Excel's escapes of U+FFFE and U+FFFF, in either case (LibreOffice writes ``_xfffe_``):
+python-calamine, and so the streaming reader, decode only those below U+0100, which with
+these two are all the escapes a spreadsheet program writes."""
 _FIRST_DAY = dt.date(1900, 3, 1)
 """Excel's day numbers are right from here on (it counts a 29 February 1900)."""
 _EPOCH = dt.date(1899, 12, 30)
