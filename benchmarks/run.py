@@ -617,7 +617,8 @@ def markdown(
         "Every run, in seconds:",
         "",
     ]
-    out += [f"- {f.name.split(' ', 1)[0]} {f.detail}" for f in figures if f.detail]
+    # "figure 1:", not "1.": a list item that starts with a number is a nested numbered list.
+    out += [f"- figure {f.name.split('.', 1)[0]}: {f.detail}" for f in figures if f.detail]
     out += ["", "Machine:", ""]
     out += [f"- {k}: {v}" for k, v in info.items()]
     out += ["", f"`clen` was run as `{shlex.join(clen)}`."]

@@ -1,6 +1,6 @@
 """Griffe extension for the API reference pages (loaded by ``mkdocs.yml``).
 
-Two things static analysis of the source cannot see on its own:
+What static analysis of the source cannot see on its own, or shows as it should not:
 
 - An ``@entity`` class gets its full docstring when it is declared: the decorator
   appends a Google-style ``Attributes:`` section listing every field with its type
@@ -11,7 +11,12 @@ Two things static analysis of the source cannot see on its own:
   object's entry when the site documents it, and plain code otherwise (an optional
   cross-reference: never a broken link, never a warning). A paragraph ending in
   ``::`` ends in ``:``: the literal block after it, indented after a blank line,
-  is already a Markdown code block.
+  is already a Markdown code block, and so is the one after ``.. code-block:: python``
+  (the directive line goes).
+- An attribute set in ``__init__`` (``self.system = system``) has no value worth showing:
+  griffe's ``system = system`` becomes ``system: str``, with the type of the parameter.
+- ``domain.md §6`` cites a section of the domain notes, shipped as the Domain page
+  (``docs/domain.md``): the citation becomes a link to that section.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from __future__ import annotations
 import html
 import inspect
 import re
+from pathlib import Path
 from typing import Any
 
 import griffe
+from pymdownx.slugs import slugify
 
 # A role, and the reST escaped space that glues a suffix to it (``:class:`Reject`\ s``).
 ROLE = re.compile(
@@ -68,12 +75,60 @@ def _resolve(obj: griffe.Object, target: str) -> str | None:
 # ``text::`` ends a paragraph that introduces a literal block (``text ::`` drops the colons).
 LITERAL_SPACED = re.compile(r"(?m)[ \t]+::$")
 LITERAL = re.compile(r"(?m)::$")
+# ``.. code-block:: python`` before an indented block: the block alone is Markdown's.
+CODE_BLOCK = re.compile(r"(?m)^\.\. code-block::[^\n]*\n\n?")
 
 
-def _markdown(obj: griffe.Object) -> None:
-    docstring = obj.docstring
-    if docstring is None or ("::" not in docstring.value and ":`" not in docstring.value):
+DOMAIN_PAGE = Path(__file__).parents[1] / "docs" / "domain.md"
+# ``domain.md`` §6, or domain.md §6: how the docstrings cite a section of the notes.
+DOMAIN_CITATION = re.compile(r"(?:``)?domain\.md(?:``)? §(?P<section>\d+)")
+# The slugs mkdocs.yml gives headings (the same function, so the anchors agree).
+_SLUG = slugify(case="lower")
+
+
+def _domain_anchors() -> dict[str, str]:
+    """Section number → the anchor of its heading on the Domain page."""
+    text = DOMAIN_PAGE.read_text(encoding="utf-8")
+    return {
+        m["n"]: _SLUG(m["title"], "-")
+        for m in re.finditer(r"(?m)^## (?P<title>(?P<n>\d+)\. .+)$", text)
+    }
+
+
+def _cite_domain(text: str, anchors: dict[str, str]) -> str:
+    def link(m: re.Match[str]) -> str:
+        anchor = anchors.get(m["section"])
+        if anchor is None:
+            raise ValueError(f"{m[0]!r} cites a section that docs/domain.md does not have")
+        # Not optional: a section that moves fails `mkdocs build --strict`.
+        return f'<autoref identifier="{anchor}">domain.md §{m["section"]}</autoref>'
+
+    return DOMAIN_CITATION.sub(link, text)
+
+
+def _drop_init_values(obj: griffe.Object) -> None:
+    """``self.system = system`` shows as ``system: str`` (the parameter's type), not
+    ``system = system``."""
+    if not isinstance(obj, griffe.Attribute) or obj.labels != {"instance-attribute"}:
         return
+    obj.value = None
+    init = obj.parent.members.get("__init__") if obj.parent is not None else None
+    if obj.annotation is None and isinstance(init, griffe.Function):
+        param = next((p for p in init.parameters if p.name == obj.name), None)
+        if param is not None and param.annotation is not None:
+            obj.annotation = param.annotation
+
+
+def _markdown(obj: griffe.Object, anchors: dict[str, str]) -> None:
+    _drop_init_values(obj)
+    docstring = obj.docstring
+    if docstring is None:
+        return
+    if "domain.md" in docstring.value:
+        docstring.value = _cite_domain(docstring.value, anchors)
+    if "::" not in docstring.value and ":`" not in docstring.value:
+        return
+    docstring.value = CODE_BLOCK.sub("", docstring.value)
 
     def link(m: re.Match[str]) -> str:
         target = m["target"].strip()
@@ -88,18 +143,18 @@ def _markdown(obj: griffe.Object) -> None:
     docstring.value = ROLE.sub(link, text)
 
 
-def _walk(obj: griffe.Object) -> None:
-    _markdown(obj)
+def _walk(obj: griffe.Object, anchors: dict[str, str]) -> None:
+    _markdown(obj, anchors)
     for member in obj.members.values():
         if isinstance(member, griffe.Object):  # not an alias: documented where it lives
-            _walk(member)
+            _walk(member, anchors)
 
 
 class ClenDocs(griffe.Extension):
-    """Entity docstrings from the imported classes; Sphinx roles as cross-references."""
+    """Entity docstrings, cross-references, citations and attribute values (see above)."""
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         if pkg.path != "clen_core":
             return
         _entity_docstrings(pkg)
-        _walk(pkg)
+        _walk(pkg, _domain_anchors())

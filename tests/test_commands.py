@@ -208,7 +208,10 @@ def test_validate_file_report_is_validate_of_the_same_rows(
     cap = report.max_findings
     # Each finding names the file validated; the object path's findings name none.
     assert {f.file for f in report.findings} == {str(bad_csv)}
-    assert [attrs.evolve(f, file=None) for f in kept] == expected.findings[:cap]
+    # Errors are kept first (the rejected rows' READ-001 among them), then the rest in order.
+    reads = len(report.findings) - len(kept)
+    assert reads == min(done.rejected, max(cap - expected.by_severity[clen_core.Severity.ERROR], 0))
+    assert [attrs.evolve(f, file=None) for f in kept] == expected.findings[: len(kept)]
     assert len(report.findings) == min(cap, report.total)
     assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == report.to_dict()
     assert done.report_path == tmp_path / "report.json"

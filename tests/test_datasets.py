@@ -181,7 +181,8 @@ def test_partition_values_round_trip_or_are_refused(themes: list[str]) -> None:
         batch = with_theme(themes)
         unsafe = [
             t for t in themes
-            if t in (".", "..", NULL_PARTITION) or any(c in "/\\" or ord(c) < 32 for c in t)
+            if t in (".", "..", NULL_PARTITION)
+            or any(c in "/\\\u2028\u2029" or ord(c) < 32 or 0x80 <= ord(c) <= 0x9F for c in t)
         ]  # fmt: skip
         too_long = [t for t in themes if len(f"theme={t}".encode()) > 200]
         if unsafe:

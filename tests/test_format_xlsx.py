@@ -275,7 +275,10 @@ def test_a_cell_excel_cannot_hold_is_refused_with_row_and_field(tmp_path: Path) 
     with pytest.raises(FormatError) as exc:
         clen_core.write(objs, tmp_path / "s.xlsx")
     assert (exc.value.row, exc.value.field) == (3, "note")
-    assert str(exc.value).startswith("sheet pt_score, row 3, field note: a cell cannot be written")
+    assert exc.value.path == str(tmp_path / "s.xlsx")  # the workbook, not a temporary file
+    assert str(exc.value).startswith(
+        f"{tmp_path / 's.xlsx'}, row 3, field note: sheet pt_score: a cell cannot be written"
+    )
     assert "32,767" in str(exc.value)
     assert not (tmp_path / "s.xlsx").exists()
     with pytest.raises(FormatError, match="_xFFFE_"):

@@ -243,10 +243,13 @@ def _encode(batch: Any, info: EntityInfo, schema: Any) -> Any:
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def write_csv(sink: IO[bytes], info: EntityInfo, batches: Iterable[Any]) -> None:
+def write_csv(
+    sink: IO[bytes], info: EntityInfo, batches: Iterable[Any], path: str = "<stream>"
+) -> None:
     """Write batches of ``info``'s Arrow schema as clen_core CSV, one batch at a time.
 
-    The header is written even when there is no batch.
+    The header is written even when there is no batch. ``path`` (the file written) is the
+    format contract's: every value has a CSV form, so no error of the data names it.
     """
     entity_schema = arrow_schema(info)
     schema = pa.schema(

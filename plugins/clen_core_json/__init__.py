@@ -111,11 +111,20 @@ header is line 1).
 A record that cannot be read is rejected, naming its row, and the good records
 are kept: an item of the array (or a line) that is not a JSON object; a key
 that appears twice in one object, nested objects included (never silently
-resolved); in JSON Lines also a line that is not valid JSON, not valid UTF-8,
-nested deeper than ``max_nesting_depth`` or longer than ``max_field_bytes`` (the
-limits of :mod:`clen_core.limits`; such a line is not kept in memory). A
-record that is an object but does not fit the entity (wrong type, bad code,
-missing or unknown field, ...) is rejected naming the field.
+resolved); in a JSON document a list or object of more than ``max_items`` items,
+or a record of more than 16 × ``max_items`` values in all (naming the field; the
+rest of the value is read and dropped, never held); in JSON Lines also a line
+that is not valid JSON, not valid UTF-8, nested deeper than ``max_nesting_depth``
+or longer than ``max_field_bytes`` (the limits of :mod:`clen_core.limits`; such a
+line is not kept in memory). A record that is an object but does not fit the
+entity (wrong type, bad code, missing or unknown field, a list of more than
+``max_items``, ...) is rejected naming the field.
+
+Text is read exactly as JSON says it. A ``\\ud800`` escape without its pair (a
+lone surrogate, which no Unicode text holds) is read as that lone surrogate (ijson's
+C parser would make it ``?``: a document holding one is read by ijson's Python
+parser instead), so its record is rejected naming the field, and the rejects file
+writes it back as the escape it was.
 
 A file that cannot be read as a whole is a
 :class:`clen_core.io.formats.FormatError` naming the file and, when inside an
@@ -322,15 +331,21 @@ def _write_records(
             sep = b",\n"
 
 
-def write(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]) -> None:
-    """Write a JSON document of one entity: the header, then the records one a line."""
+def write(
+    sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch], path: str = "<stream>"
+) -> None:
+    """Write a JSON document of one entity: the header, then the records one a line.
+
+    ``path`` (the file written) is the format contract's: every value has a JSON form."""
     sink.write(b'{"clen_core": ' + _encode(_entity_header(entity)) + b',\n"records": [')
     _write_records(sink, entity, batches, b"\n")
     sink.write(b"\n]}\n")
 
 
 def write_dataset(
-    sink: IO[bytes], tables: Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]
+    sink: IO[bytes],
+    tables: Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]],
+    path: str = "<stream>",
 ) -> None:
     """Write a JSON dataset document: the header, then each entity's records in an array."""
     tables = list(tables)  # the entities, for the header; their batches stay lazy
@@ -346,8 +361,11 @@ def write_dataset(
     sink.write(b"\n}}\n")
 
 
-def write_lines(sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch]) -> None:
-    """Write JSON Lines: the header line, then one record a line."""
+def write_lines(
+    sink: IO[bytes], entity: EntityInfo, batches: Iterable[pa.RecordBatch], path: str = "<stream>"
+) -> None:
+    """Write JSON Lines: the header line, then one record a line (``path``: as for
+    :func:`write`)."""
     sink.write(_encode({"clen_core": _entity_header(entity)}) + b"\n")
     for batch in batches:
         rows = json_rows(batch, entity)
@@ -376,24 +394,79 @@ class _Position:
         self.row: int | None = None
 
 
+class _Surrogates(Exception):
+    """The document escapes a lone surrogate (``\\ud800``): parse it with ijson's Python parser."""
+
+
+# ijson's C parser (yajl) reads a \ud800 escape without its pair as "?", two high
+# surrogates as one wrong character, and a lone low one not at all (a codec error for
+# the whole file): the text would change silently, or the file fail naming no row.
+# ijson's Python parser keeps them exactly (a string holding the lone surrogate), which
+# the entity's check then refuses, naming the row and field. Such escapes are rare:
+# finding one switches the document to that parser, from its start.
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB]")
+_ESCAPE_BYTES = 12
+"""A surrogate pair's escapes: \\ud83d\\ude00."""
+
+
 def _parse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
     """The parser's events of a JSON document, chunk by chunk (numbers exact).
 
     When the parser fails, the events it produced before the failure come first,
     so the records before a fault are still read; then its exception is raised.
+    A document escaping a lone surrogate is read again by ijson's Python parser, its
+    events from where the first left off (see ``_LONE_SURROGATE``).
     """
+    start = source.tell()
+    given = 0
+    try:
+        for event in _events(source, ijson.basic_parse_coro, scan=True):
+            given += 1
+            yield event
+    except _Surrogates:
+        source.seek(start)
+        python = ijson.get_backend("python").basic_parse_coro
+        for n, event in enumerate(_events(source, python, scan=False)):
+            if n >= given:
+                yield event
+
+
+def _events(source: IO[bytes], make: Any, *, scan: bool) -> Iterator[tuple[str, Any]]:
+    """The events of parser ``make`` over ``source`` (``scan``: raise :class:`_Surrogates`
+    before the parser sees a lone surrogate's escape)."""
     events = ijson.sendable_list()
-    parser = ijson.basic_parse_coro(events, use_float=False)
-    chunk = source.read(_BUFFER)
-    if chunk.startswith(_BOM):  # a byte order mark, which the parser refuses
-        chunk = chunk[len(_BOM) :]
+    parser = make(events, use_float=False)
     max_bytes = limits.current().max_field_bytes
     quiet = 0  # bytes fed since the parser last produced an event
+    held = seen = b""  # bytes not fed yet; the end of those fed
+    first = True
     while True:
+        chunk = source.read(_BUFFER)
+        if first and chunk.startswith(_BOM):  # a byte order mark, which the parser refuses
+            chunk = chunk[len(_BOM) :]
+        first = False
+        end = not chunk
+        data = held + chunk
+        fed = data
+        if scan and data:
+            cut = len(data)
+            if not end:  # a high surrogate's escape at the end waits for what follows it
+                near_end = _HIGH_SURROGATE.search(data, max(len(data) - _ESCAPE_BYTES, 0))
+                if near_end is not None:
+                    cut = near_end.start()
+            context = seen + data
+            if any(m.start() < len(seen) + cut for m in _LONE_SURROGATE.finditer(context)):
+                raise _Surrogates  # before the parser has seen it
+            fed, held = data[:cut], data[cut:]
+            seen = (seen + fed)[-_ESCAPE_BYTES:]
         try:
-            if chunk:
-                parser.send(chunk)
-            else:
+            if fed:
+                parser.send(fed)
+            if end:
                 parser.close()  # checks that the document is complete
         except ijson.JSONError:
             yield from events
@@ -404,15 +477,14 @@ def _parse(source: IO[bytes]) -> Iterator[tuple[str, Any]]:
             yield from events[:-1]
             raise
         yield from events
-        if not chunk:
+        if end:
             return
         # One token (a string, a number, white space) longer than the limit would sit whole
         # in the parser's memory: stop once that many bytes have given no event.
-        quiet = 0 if events else quiet + len(chunk)
+        quiet = 0 if events else quiet + len(fed)
         if quiet > max_bytes:
             raise _TooLong
         del events[:]
-        chunk = source.read(_BUFFER)
 
 
 def _kind(value: Any, event: str = "") -> str:
@@ -439,7 +511,7 @@ def _clip(text: str) -> str:
 
 
 def _text(value: Any) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, default=str))
+    return _clip(json.dumps(value, ensure_ascii=False, default=repr))
 
 
 def _duplicates(keys: list[str]) -> str:
@@ -449,18 +521,51 @@ def _duplicates(keys: list[str]) -> str:
 _END = ("end_map", "end_array")
 
 
+class _TooMany:
+    """A value left unread: it holds more items than the limits let a record hold."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"<not kept: {self.reason}>"
+
+
+_ALL_ITEMS_PER_LIMIT = 16
+"""A record holds at most this many times ``max_items`` values in all (nested included)."""
+
+
+def _skip(events: Iterator[tuple[str, Any]], open_containers: int) -> None:
+    """Consume the events of the ``open_containers`` containers left open, keeping nothing."""
+    for event, _ in events:
+        if event == "start_map" or event == "start_array":
+            open_containers += 1
+        elif event in _END:
+            open_containers -= 1
+            if not open_containers:
+                return
+    raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
+
+
 def _value(
-    events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int
+    events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int, room: list[int]
 ) -> tuple[Any, list[str]]:
     """The JSON value that starts with ``(event, value)`` at nesting ``depth``, built from
-    the parser's events without recursion, and the keys that appear twice in its objects."""
+    the parser's events without recursion, and the keys that appear twice in its objects.
+
+    ``room``: the values the record may still hold (one number, shared by its fields). A
+    list or object of more than ``max_items``, or a record past its room, is read no
+    further: the value is a :class:`_TooMany` (memory stays bounded by the limits)."""
     if event == "start_map":
         root: Any = {}
     elif event == "start_array":
         root = []
     else:
         return value, []
-    max_depth = limits.current().max_nesting_depth
+    limit = limits.current()
+    max_depth, max_items = limit.max_nesting_depth, limit.max_items
     if depth >= max_depth:
         raise _TooDeep
     dups: list[str] = []
@@ -489,6 +594,18 @@ def _value(
             top.append(item)
         else:
             top[keys[-1]] = item
+        room[0] -= 1
+        if len(top) > max_items or room[0] < 0:
+            open_containers = len(stack) + (event == "start_map" or event == "start_array")
+            _skip(events, open_containers)
+            what = "an object of" if type(top) is dict else "a list of"
+            reason = (
+                f"{what} more than {max_items:,} items (max_items)"
+                if len(top) > max_items
+                else f"more than {_ALL_ITEMS_PER_LIMIT * max_items:,} values in all "
+                f"({_ALL_ITEMS_PER_LIMIT} × max_items)"
+            )
+            return _TooMany(reason), dups
         if event == "start_map" or event == "start_array":
             stack.append(item)
             keys.append(None)
@@ -497,13 +614,23 @@ def _value(
     raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
 
 
-def _record(events: Iterator[tuple[str, Any]], depth: int) -> tuple[dict[str, Any], list[str]]:
+def _room() -> list[int]:
+    return [_ALL_ITEMS_PER_LIMIT * limits.current().max_items]
+
+
+def _record(
+    events: Iterator[tuple[str, Any]], depth: int
+) -> tuple[dict[str, Any], list[str], tuple[str, str] | None]:
     """An object whose ``start_map`` at nesting ``depth`` has been read: :func:`_value`, with a
-    fast path for the flat fields of a record."""
+    fast path for the flat fields of a record. The third item: ``(field, reason)`` of the
+    first value left unread (:class:`_TooMany`)."""
     if depth >= limits.current().max_nesting_depth:
         raise _TooDeep
+    max_items = limits.current().max_items
+    room = _room()
     record: dict[str, Any] = {}
     dups: list[str] = []
+    unread: tuple[str, str] | None = None
     key = ""
     for event, value in events:
         if event == "map_key":
@@ -511,12 +638,17 @@ def _record(events: Iterator[tuple[str, Any]], depth: int) -> tuple[dict[str, An
                 dups.append(value)
             key = value
         elif event == "end_map":
-            return record, dups
+            return record, dups, unread
         elif event == "start_map" or event == "start_array":
-            record[key], inner = _value(events, event, value, depth + 1)
+            record[key], inner = _value(events, event, value, depth + 1, room)
             dups += inner
+            if isinstance(record[key], _TooMany) and unread is None:
+                unread = (key, record[key].reason)
         else:
             record[key] = value
+        if len(record) > max_items and unread is None:
+            _skip(events, 1)
+            return record, dups, (key, f"an object of more than {max_items:,} fields (max_items)")
     raise ijson.IncompleteJSONError("parse error: premature EOF")  # pragma: no cover
 
 
@@ -530,13 +662,19 @@ def _items(
         if event == "end_array":
             pos.name = pos.row = None
             return
+        unread = None
         if event == "start_map":
-            item, dups = _record(events, depth)
+            item, dups, unread = _record(events, depth)
         else:
-            item, dups = _value(events, event, value, depth)
+            item, dups = _value(events, event, value, depth, _room())
         pos.row = row + 1
-        if type(item) is not dict:
+        if isinstance(item, _TooMany):
+            yield name, RowProblem(row, item.reason, repr(item))
+        elif type(item) is not dict:
             yield name, RowProblem(row, f"expected a JSON object, got {_kind(item)}", _text(item))
+        elif unread is not None:
+            field, reason = unread
+            yield name, RowProblem(row, reason, _text(item), field=field)
         elif dups:
             yield name, RowProblem(row, _duplicates(dups), _text(item))
         else:
@@ -580,7 +718,7 @@ def _top_object(
         seen.add(key)
         event, value = next(events)
         if key == "clen_core":
-            header, dups = _value(events, event, value, 1)
+            header, dups = _value(events, event, value, 1, _room())
             if dups:
                 raise FormatError(path, f"the 'clen_core' header: {_duplicates(dups)}")
             named = _check_header(path, header, info)

@@ -487,9 +487,10 @@ def _styles(scales: list[int]) -> str:
 
 
 def _sheet_xml(
-    info: EntityInfo, batches: Iterable[Any], scales: list[int], first: bool, where: str
+    info: EntityInfo, batches: Iterable[Any], scales: list[int], first: bool, path: str
 ) -> Iterator[bytes]:
-    """The worksheet of one entity, in pieces: header, then one piece per batch."""
+    """The worksheet of one entity, in pieces: header, then one piece per batch (``path``:
+    the workbook's, for errors)."""
     names = info.field_names
     letters = [_column_letters(i) for i in range(len(names))]
     widths = "".join(
@@ -516,9 +517,9 @@ def _sheet_xml(
             continue
         if row + batch.num_rows > MAX_ROWS:
             raise FormatError(
-                where,
-                f"more than {MAX_ROWS - 1:,} rows, the most an Excel sheet holds; "
-                "write CSV or Parquet instead",
+                path,
+                f"sheet {info.name}: more than {MAX_ROWS - 1:,} rows, the most an Excel "
+                "sheet holds; write CSV or Parquet instead",
             )
         numbers = range(row + 1, row + 1 + batch.num_rows)
         columns = []
@@ -533,7 +534,10 @@ def _sheet_xml(
                 probe = _probe(cells[j], letters[j], values)
                 bad = next(n for n, c in zip(numbers, probe, strict=True) if c)
                 raise FormatError(
-                    where, f"a cell cannot be written: {exc}", row=bad, field=names[j]
+                    path,
+                    f"sheet {info.name}: a cell cannot be written: {exc}",
+                    row=bad,
+                    field=names[j],
                 ) from None
         row = numbers[-1]
         yield "".join(
@@ -554,12 +558,14 @@ def _probe(column: Column, letter: str, values: Any) -> Iterator[bool]:
             yield False
 
 
-def _write_workbook(sink: IO[bytes], tables: list[tuple[EntityInfo, Iterable[Any]]]) -> None:
+def _write_workbook(
+    sink: IO[bytes], tables: list[tuple[EntityInfo, Iterable[Any]]], path: str
+) -> None:
     names = [info.name for info, _ in tables]
     for name in names:
         if len(name) > 31:
             raise FormatError(
-                f"sheet {name}", "a sheet name holds at most 31 characters (an entity's name)"
+                path, f"sheet {name}: a sheet name holds at most 31 characters (an entity's name)"
             )
     scales = _decimal_scales(info for info, _ in tables)
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
@@ -570,18 +576,24 @@ def _write_workbook(sink: IO[bytes], tables: list[tuple[EntityInfo, Iterable[Any
         book.writestr("xl/styles.xml", _styles(scales))
         for i, (info, batches) in enumerate(tables, 1):
             with book.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as part:
-                for piece in _sheet_xml(info, batches, scales, i == 1, f"sheet {info.name}"):
+                for piece in _sheet_xml(info, batches, scales, i == 1, path):
                     part.write(piece)
 
 
-def write_xlsx(sink: IO[bytes], info: EntityInfo, batches: Iterable[Any]) -> None:
-    """Write batches of ``info``'s Arrow schema as a workbook of one sheet, named after it."""
-    _write_workbook(sink, [(info, batches)])
+def write_xlsx(
+    sink: IO[bytes], info: EntityInfo, batches: Iterable[Any], path: str = "<stream>"
+) -> None:
+    """Write batches of ``info``'s Arrow schema as a workbook of one sheet, named after it.
+
+    ``path`` is the workbook's, for errors (``FormatError(path, ...)``)."""
+    _write_workbook(sink, [(info, batches)], path)
 
 
-def write_xlsx_dataset(sink: IO[bytes], tables: Iterable[tuple[EntityInfo, Iterable[Any]]]) -> None:
+def write_xlsx_dataset(
+    sink: IO[bytes], tables: Iterable[tuple[EntityInfo, Iterable[Any]]], path: str = "<stream>"
+) -> None:
     """Write several entities' batches as one workbook: a sheet per entity, in order."""
-    _write_workbook(sink, list(tables))
+    _write_workbook(sink, list(tables), path)
 
 
 # --------------------------------------------------------------------------- reading

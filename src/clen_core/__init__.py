@@ -40,12 +40,15 @@ from clen_core.io import (
     write_dataset,
     write_partitioned,
 )
+
+# validate takes tables and frames of any library too, checked as a file's rows are.
+from clen_core.io.frames import validate
 from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
 from clen_core.model import __all__ as _model_all
 
 # Imported for its effect too: the plugin manager fills the registries' loader slot.
 from clen_core.plugins import list_plugins
-from clen_core.rules import Finding, Report, Rule, Severity, validate
+from clen_core.rules import Finding, Report, Rule, Severity
 from clen_core.schema import (
     arrow_schema,
     from_arrow,

@@ -1,17 +1,24 @@
-"""Reference pages generated from the code: rules, data model, code systems and the CLI.
+"""Reference pages generated from the code: rules, data model, code systems, the CLI, and
+the API reference's pages (which objects each documents, in which order).
 
-Run ``python -m clen_core._docs docs`` after changing a rule, a field or a command; a test
-fails while the committed pages differ from what this writes.
+Run ``python -m clen_core._docs docs`` after changing a rule, a field, a command or a
+module's ``__all__``; a test fails while the committed pages differ from what this writes.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
+import importlib
 import inspect
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import attrs
 import typer
 
 from clen_core.codes import CODE_SYSTEMS
@@ -21,10 +28,15 @@ from clen_core.rules import rules
 from clen_core.schema.arrow import arrow_type
 
 __all__ = [
+    "API_PAGES",
     "PAGES",
+    "ApiPage",
+    "api_homes",
+    "api_index_page",
     "cli_page",
     "codes_page",
     "data_model_page",
+    "model_api_page",
     "rules_page",
     "write_pages",
 ]
@@ -211,7 +223,9 @@ def cli_page() -> str:
     ctx = _help_context(root, "clen", None)
     body = inspect.cleandoc(cli.__doc__ or "").partition("\n\n")[2]
     codes, rest = _exit_codes(body)
-    expected = {str(c) for c in (cli.EXIT_OK, cli.EXIT_FINDINGS, cli.EXIT_USAGE)}
+    expected = {
+        str(c) for c in (cli.EXIT_OK, cli.EXIT_FINDINGS, cli.EXIT_USAGE, cli.EXIT_INTERRUPTED)
+    }
     if {c for c, _ in codes} != expected:
         raise ValueError(f"clen_core.cli's docstring documents exit codes {codes}, not {expected}")
     lines = [
@@ -318,11 +332,376 @@ def formats_page() -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- API reference
+
+
+@attrs.frozen
+class ApiPage:
+    """A page of the API reference: the modules it documents, each a section, in order."""
+
+    path: str
+    """Where under ``docs/`` (``api/model.md``)."""
+    title: str
+    """The page's title, and its name in the overview and in ``mkdocs.yml``'s nav."""
+    summary: str
+    """What the page holds, in one line of Markdown, for the overview."""
+    modules: tuple[str, ...]
+    """The modules documented: the first is the page's own, the rest follow as sections."""
+
+
+API_PAGES: tuple[ApiPage, ...] = (
+    ApiPage(
+        "api/model.md",
+        "Entities",
+        "the entity classes and their enums, `Dataset`, and how an entity is declared "
+        "(`entity`, `field`, `EntityInfo`)",
+        ("clen_core.model",),
+    ),
+    ApiPage(
+        "api/compliance.md",
+        "Compliance decisions",
+        "a result against a limit — decision rules, guard bands, the decision and its risk",
+        ("clen_core.compliance",),
+    ),
+    ApiPage(
+        "api/schema.md",
+        "Schemas",
+        "Arrow, JSON Schema and Table Schema from the declarations; objects to and from "
+        "Arrow and JSON",
+        ("clen_core.schema",),
+    ),
+    ApiPage(
+        "api/codes.md",
+        "Code systems",
+        "CAS RN, EC, CN, country, ...: `parse`, `is_valid`, `SYSTEM` for each",
+        ("clen_core.codes",),
+    ),
+    ApiPage(
+        "api/rules.md",
+        "Rules and reports",
+        "the rule registry, `validate`, and its `Report` of `Finding`s",
+        ("clen_core.rules",),
+    ),
+    ApiPage(
+        "api/io.md",
+        "Reading and writing",
+        "`read`, `write`, `read_dataset`, `convert`, `validate_file` through the formats",
+        ("clen_core.io", "clen_core.io.commands", "clen_core.io.parquet"),
+    ),
+    ApiPage(
+        "api/formats.md",
+        "Formats",
+        "what a format plugin registers, and the format registry",
+        ("clen_core.io.formats",),
+    ),
+    ApiPage(
+        "api/records.md",
+        "Records",
+        "records between files and objects: raw records, rejects, the decoder",
+        ("clen_core.io.records",),
+    ),
+    ApiPage(
+        "api/datasets.md",
+        "Partitioned datasets",
+        "hive-partitioned Parquet datasets: write, open, select, read",
+        ("clen_core.io.partitioned",),
+    ),
+    ApiPage(
+        "api/pipelines.md",
+        "Engines",
+        "the validator inside Spark, Dask and other engines, batch by batch",
+        ("clen_core.io.bridges",),
+    ),
+    ApiPage(
+        "api/limits.md",
+        "Limits",
+        "the bounds on what one read may cost, and how to change them",
+        ("clen_core.limits",),
+    ),
+    ApiPage(
+        "api/proficiency.md",
+        "Proficiency testing",
+        "ISO 13528 statistics and scores, qualitative rounds, the evaluation, the PT report",
+        (
+            "clen_core.proficiency",
+            "clen_core.proficiency.statistics",
+            "clen_core.proficiency.qualitative",
+            "clen_core.proficiency.evaluation",
+            "clen_core.proficiency.report",
+        ),
+    ),
+    ApiPage(
+        "api/plugin_api.md",
+        "Plugin API",
+        "the one module a plugin author imports from",
+        ("clen_core.plugin_api",),
+    ),
+    ApiPage(
+        "api/plugins.md",
+        "Plugins",
+        "the plugin manager, the plugin listing, and the hook specifications",
+        ("clen_core.plugins", "clen_core.hookspecs"),
+    ),
+    ApiPage(
+        "api/testing.md",
+        "Testing",
+        "Hypothesis strategies for plugin authors' tests",
+        ("clen_core.testing",),
+    ),
+    ApiPage(
+        "api/synth.md",
+        "Synthetic data",
+        "deterministic synthetic records (`clen generate`)",
+        ("clen_core.synth",),
+    ),
+    ApiPage(
+        "api/errors.md",
+        "Errors",
+        "every exception clen_core raises on purpose, under `ClenError`",
+        ("clen_core.errors",),
+    ),
+)
+"""The API reference in reading order: entities, codes, rules, I/O, proficiency, plugins."""
+
+_API_ROOT = "clen_core"
+"""The package root: on the overview page, with what no other section documents."""
+_MODEL = "clen_core.model"
+"""The entities' page has a layout of its own (:func:`model_api_page`)."""
+
+
+def _is_ours(name: str) -> bool:
+    return name == _API_ROOT or name.startswith(_API_ROOT + ".")
+
+
+def _defined_in(obj: object, name: str) -> str | None:
+    """The module that defines ``obj``, or None for what clen_core only re-exports."""
+    if inspect.ismodule(obj):
+        return obj.__name__
+    if inspect.isclass(obj) or inspect.isroutine(obj):
+        module = getattr(obj, "__module__", None)
+        return module if isinstance(module, str) and _is_ours(module) else None
+    # A constant or a type alias knows no module: the one whose source assigns the name.
+    assigns = re.compile(rf"(?m)^{re.escape(name)}\b\s*(?::[^=\n]*)?=(?!=)")
+    for module_name, module in sorted(sys.modules.items()):
+        if not _is_ours(module_name) or vars(module).get(name) is not obj:
+            continue
+        try:
+            source = inspect.getsource(module)
+        except (OSError, TypeError):
+            continue
+        if assigns.search(source):
+            return module_name
+    return None
+
+
+def _common_parts(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("."), b.split("."), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _source_line(obj: object) -> int:
+    try:
+        return inspect.getsourcelines(obj)[1]  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return 0
+
+
+def api_homes() -> dict[str, list[str]]:
+    """Each documented module → the names of its ``__all__`` documented in its section.
+
+    An object is documented once, in the section of the module nearest to where it is
+    defined (the longest common dotted prefix, then the most specific module); the package
+    root keeps what no other section exports. Names are in source order (module, line).
+    What clen_core only re-exports from elsewhere (``typing``, pluggy) is not documented.
+    """
+    return {module: list(names) for module, names in _homes().items()}
+
+
+@functools.cache
+def _homes() -> dict[str, tuple[str, ...]]:
+    sections = [_API_ROOT, *(m for page in API_PAGES for m in page.modules)]
+    modules: dict[str, ModuleType] = {m: importlib.import_module(m) for m in sections}
+    exported = {m: set(getattr(module, "__all__", ())) for m, module in modules.items()}
+    homes: dict[str, list[tuple[str, int, str]]] = {m: [] for m in sections}
+    for section in sections:
+        for name in exported[section]:
+            obj = getattr(modules[section], name)
+            defined = _defined_in(obj, name)
+            if defined is None or (inspect.ismodule(obj) and defined in modules):
+                continue  # not ours, or a module with a section of its own
+            candidates = [
+                m for m in sections if name in exported[m] and getattr(modules[m], name) is obj
+            ]
+            home = max(
+                candidates,
+                key=lambda m: (m != _API_ROOT, _common_parts(m, defined), m.count(".")),
+            )
+            if home == section:
+                homes[section].append((defined, _source_line(obj), name))
+    return {m: tuple(name for *_, name in sorted(found)) for m, found in homes.items()}
+
+
+def _option_lines(options: dict[str, object]) -> list[str]:
+    lines = ["    options:"]
+    for key, value in options.items():
+        if isinstance(value, list):
+            lines += [f"      {key}:", *(f"        - {v}" for v in value)]
+        elif isinstance(value, bool):
+            lines.append(f"      {key}: {'true' if value else 'false'}")
+        else:
+            lines.append(f"      {key}: {value}")
+    return lines
+
+
+def _section(module: str, names: list[str], *, level: int) -> list[str]:
+    """A module's docstring, then the named members (or none) at heading ``level``."""
+    options: dict[str, object] = {
+        "show_root_heading": False,
+        "show_root_toc_entry": False,
+        "heading_level": level,
+        "members": names if names else False,
+    }
+    return [f"::: {module}", *_option_lines(options), ""]
+
+
+def _object(identifier: str, *, level: int) -> list[str]:
+    options: dict[str, object] = {
+        "show_root_heading": True,
+        "show_root_full_path": False,
+        "heading_level": level,
+    }
+    return [f"::: {identifier}", *_option_lines(options), ""]
+
+
+def _identifier(module: str, name: str) -> str:
+    """How to name ``module.name`` to mkdocstrings: where it is defined, if a submodule
+    has the same name (``clen_core.model.entity`` is a module and a decorator)."""
+    if f"{module}.{name}" not in sys.modules:
+        return f"{module}.{name}"
+    obj = getattr(importlib.import_module(module), name)
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _model_groups(names: list[str]) -> list[tuple[str, str, list[str]]]:
+    """The model's names as a newcomer reads them: each entity with its enums first."""
+    model = importlib.import_module(_MODEL)
+    left = dict.fromkeys(names)
+
+    def take(obj: object) -> list[str]:
+        name = getattr(obj, "__name__", "")
+        if name in left and getattr(model, name) is obj:
+            del left[name]
+            return [name]
+        return []
+
+    registered: list[str] = []
+    for info in entities():
+        registered += take(info.cls)
+        for f in info.fields:
+            if f.scalar.enum is not None:
+                registered += take(f.scalar.enum)
+    for name in list(left):  # an enum that no field takes, after the entities
+        obj = getattr(model, name)
+        if isinstance(obj, type) and issubclass(obj, enum.Enum):
+            registered += take(obj)
+    datasets: list[str] = []
+    for name in list(left):
+        obj = getattr(model, name)
+        if getattr(obj, "__module__", "") == "clen_core.model.dataset":
+            datasets += take(obj)
+    return [
+        (
+            "Entities",
+            "Every entity class, in the order they are registered (the order of `clen "
+            "entities`), each followed by the enums its fields take. Construction checks "
+            "every field and raises one `InvalidObjectError` listing the bad ones.",
+            registered,
+        ),
+        ("Datasets", "Records of every entity, keyed by ID.", datasets),
+        (
+            "Declaring an entity",
+            "What `@entity` and `field(...)` build, and the registry of entities: for "
+            "plugins that add an entity, and for tools that read the declarations.",
+            list(left),
+        ),
+    ]
+
+
+def _page_header(title: str) -> list[str]:
+    return [_HEADER + f"# {title}\n"]
+
+
+def model_api_page() -> str:
+    """The API page of ``clen_core.model``: entities first, then datasets, then machinery."""
+    (page,) = (p for p in API_PAGES if p.modules == (_MODEL,))
+    lines = _page_header(f"{page.title}: `{_MODEL}`")
+    lines += [
+        "Each entity's fields, with their constraints, Arrow types and whether they are",
+        "required, are tabled on the [Data model](../data-model.md) page.\n",
+        *_section(_MODEL, [], level=2),
+    ]
+    for title, intro, group in _model_groups(api_homes()[_MODEL]):
+        if group:
+            lines += [f"## {title}\n", intro + "\n"]
+            for name in group:
+                lines += _object(_identifier(_MODEL, name), level=3)
+    return "\n".join(lines)
+
+
+def _api_page(page: ApiPage) -> str:
+    homes = api_homes()
+    own, *more = page.modules
+    lines = _page_header(f"{page.title}: `{own}`")
+    lines += _section(own, homes[own], level=2)
+    for module in more:
+        lines += [f"## `{module}`\n", *_section(module, homes[module], level=3)]
+    return "\n".join(lines)
+
+
+def api_index_page() -> str:
+    """The API reference's overview: its pages in reading order, and the package root."""
+    lines = _page_header("API reference")
+    lines += [
+        "Everything in `clen_core.__all__` is importable from `clen_core` itself",
+        "(`from clen_core import Activity, read, validate`). Each object is documented",
+        "once, on the page of the module nearest to where it is defined; the pages, in",
+        "reading order:\n",
+        "| page | what it holds |",
+        "|---|---|",
+    ]
+    for page in API_PAGES:
+        modules = ", ".join(f"`{m}`" for m in page.modules)
+        link = page.path.removeprefix("api/")
+        lines.append(f"| [{page.title}]({link}) | {modules}: {page.summary} |")
+    lines += ["", f"## `{_API_ROOT}`\n", *_section(_API_ROOT, api_homes()[_API_ROOT], level=3)]
+    return "\n".join(lines)
+
+
+def _api_pages() -> dict[str, Callable[[], str]]:
+    pages: dict[str, Callable[[], str]] = {"api/index.md": api_index_page}
+    for page in API_PAGES:
+        pages[page.path] = model_api_page if page.modules == (_MODEL,) else _bind(page)
+    return pages
+
+
+def _bind(page: ApiPage) -> Callable[[], str]:
+    def make() -> str:
+        return _api_page(page)
+
+    make.__name__ = f"api_page_{Path(page.path).stem}"
+    return make
+
+
 def write_pages(folder: Path) -> list[Path]:
     """Write the generated pages into ``folder``; return their paths."""
     out = []
     for name, make in PAGES.items():
         path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(make(), encoding="utf-8")
         out.append(path)
     return out
@@ -334,6 +713,7 @@ PAGES = {
     "codes.md": codes_page,
     "cli.md": cli_page,
     "formats.md": formats_page,
+    **_api_pages(),
 }
 """Each generated page and the function that makes it."""
 

@@ -1,7 +1,8 @@
 """The ``clen`` command line: listings, schemas, validate, convert, demo, generate, pt-report.
 
 Exit codes: 0 ok; 1 the data has error-severity findings (or rejects under
-``--strict``); 2 usage error, missing file, unreadable format. Errors are one
+``--strict``); 2 usage error, missing file, unreadable format; 130 interrupted
+(Ctrl-C, at any moment: quietly, temporary files removed). Errors are one
 line naming file, row and field, in the command's own words (its options, not
 the library's arguments); ``--debug`` shows the traceback. Any other exception
 is a bug in clen_core or a plugin: it is one line too, saying so and asking for
@@ -25,6 +26,7 @@ import difflib
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import traceback
@@ -54,6 +56,7 @@ from clen_core.io.formats import (
     get_format,
     read_format,
 )
+from clen_core.io.records import json_bytes
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
 from clen_core.rules import Report, Severity, get_rule, rules, validate
@@ -64,7 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 app = typer.Typer(
     name="clen",
@@ -155,27 +158,49 @@ def _tty(stream: IO[str]) -> bool:
 
 def _say(text: str) -> None:
     """A line of output, as it is (plain text: never wrapped, no markup)."""
-    print(text)
+    print(_encodable(text))
 
 
 def _warn(text: str) -> None:
     """A line on stderr."""
-    print(text, file=sys.stderr)
+    print(_encodable(text), file=sys.stderr)
+
+
+def _encodable(text: str) -> str:
+    """``text`` with any lone surrogate (a \\ud800 escape read from a JSON file, which no
+    encoding can write) as that escape again."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _print_json(data: Any) -> None:
+    # Valid JSON whatever the data hold: NaN and infinities as text, a lone surrogate
+    # (from a \\ud800 escape in a JSON file) as that escape (see records.json_bytes).
+    text = json_bytes(data).decode("utf-8")
     if _tty(sys.stdout):
-        out.print_json(data=data)
+        out.print_json(text)
     else:
-        print(json.dumps(data, ensure_ascii=False))
+        print(text)
 
 
-_CONTROL = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _cell(text: str) -> str:
+    """A value shown in a table or an error line: control characters (a terminal acts
+    on them, as on ESC or CSI), line breaks and lone surrogates as their escapes, so
+    that what a file holds prints as one line and does nothing to the terminal."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
 
 
 def _table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
     """A table: boxed on a terminal, else plain aligned columns (one line a row, unwrapped)."""
-    rows = [[c.translate(_CONTROL) for c in r] for r in rows]
+    rows = [[_cell(c) for c in r] for r in rows]
     if _tty(sys.stdout):
         from rich.table import Table
 
@@ -230,7 +255,7 @@ class _Usage(ClenError):
 
 
 def _fail(message: str) -> NoReturn:
-    _warn(f"error: {_capped(message)}")
+    _warn(f"error: {_cell(_capped(message))}")
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -267,12 +292,25 @@ def _known_error(exc: ClenError | OSError, words: Mapping[str, str] = _WORDS) ->
     if _state["debug"]:
         traceback.print_exception(exc)
     if isinstance(exc, OSError):
-        return str(exc).splitlines()[0]
+        return _system_error(exc)
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     text = lines[0] if lines else type(exc).__name__
     if len(lines) > 1:  # an error listing its items on lines of their own: one line
         text = text.rstrip(":") + ": " + "; ".join(line.lstrip("-• ") for line in lines[1:])
     return _in_cli_words(text, words)
+
+
+def _system_error(exc: OSError) -> str:
+    """An error of the system as ``file: what`` (the file first, as every other error),
+    whatever the library below said (Arrow's C++ layer words it on several lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    what = exc.strerror if exc.strerror else (lines[0] if lines else type(exc).__name__)
+    if exc.filename is None:
+        return what
+    where = os.fsdecode(exc.filename)
+    if exc.filename2 is not None:
+        where += f" → {os.fsdecode(exc.filename2)}"
+    return f"{where}: {what}"
 
 
 def _in_cli_words(text: str, words: Mapping[str, str] = _WORDS) -> str:
@@ -330,7 +368,7 @@ def _internal_error(exc: BaseException) -> NoReturn:
         text = str(exc).strip().splitlines()
         what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
         _warn(
-            f"error: internal error ({_capped(what)}); "
+            f"error: internal error ({_cell(_capped(what))}); "
             "run with --debug for the traceback, and please report it"
         )
     raise SystemExit(EXIT_USAGE)
@@ -882,9 +920,10 @@ def rules_cmd(
     ignore: IgnoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the validation rules: ID, severity, entity, description.
+    """List the validation rules: ID, severity, entity, plugin, description.
 
-    With --select and --ignore, the rules clen validate would run with them.
+    The plugin is the one that registered the rule ("built-in" for clen_core's own; null
+    in --json). With --select and --ignore, the rules clen validate would run with them.
     """
     with _errors():
         selected = rules(_entity(entity) if entity else None)
@@ -893,15 +932,16 @@ def rules_cmd(
         selected = tuple(r for r in selected if r.id in only)
     if as_json:
         _print_json(
-            [{"id": r.id, "severity": r.severity.value, "entity": r.entity, "origin": r.origin,
-              "description": _plain(r.description)} for r in selected]
+            [{"id": r.id, "severity": r.severity.value, "entity": r.entity, "plugin": r.plugin,
+              "origin": r.origin, "description": _plain(r.description)} for r in selected]
         )  # fmt: skip
         return
     _table(
         None,
-        ["id", "severity", "entity", "description"],
-        [[r.id, r.severity.value, r.entity or "any", _plain(r.description)] for r in selected],
-    )
+        ["id", "severity", "entity", "plugin", "description"],
+        [[r.id, r.severity.value, r.entity or "any", r.plugin or "built-in",
+          _plain(r.description)] for r in selected],
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- validate
@@ -1191,7 +1231,7 @@ _REJECTS_SHOWN = 10
 
 def _print_rejects(rejects: Sequence[Any], rejected: int, hint: str) -> None:
     for r in rejects[:_REJECTS_SHOWN]:
-        _warn(f"  {_capped(str(r))}")
+        _warn(f"  {_cell(_capped(str(r)))}")
     if rejected > min(len(rejects), _REJECTS_SHOWN):
         more = max(len(rejects), rejected) - min(len(rejects), _REJECTS_SHOWN)
         _warn(f"  ... and {more:,} more{hint}")
@@ -1467,7 +1507,7 @@ def generate_cmd(
                     yield b
 
             with atomic_file(out_path) as sink:
-                target.write(sink, info, batches())
+                target.write(sink, info, batches(), str(out_path))
     if as_json:
         _print_json({"path": str(out_path), "entity": name, "rows": n, "seed": seed,
                      "error_rate": error_rate, "format": target.name})  # fmt: skip
@@ -1665,26 +1705,58 @@ def _stdout_gone() -> bool:
     return False
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by the command's own handler of SIGINT instead of KeyboardInterrupt,
+    which click would turn into "Aborted!" and exit code 1. Not an Exception: every
+    ``except Exception`` lets it by, every clean-up (``finally``, atomic files, the
+    stages' threads) runs as it passes."""
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+def _leave_interrupted() -> NoReturn:
+    """Exit 130 (128 + SIGINT, as shells do), quietly: nothing on stderr, and a second
+    Ctrl-C while the process ends is ignored."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
 def main(prog_name: str = "clen") -> NoReturn:
     """The console-script entry point: run ``clen``, exit with its code.
 
     ``prog_name``: the name the usage lines give the command (``python -m clen_core``
     runs this with its own). Process tuning (threads, allocator, pandas and numpy kept
-    out) is the launcher's, :mod:`clen_core_launch`, which calls this.
+    out) is the launcher's, :mod:`clen_core_launch`, which calls this. Ctrl-C at any
+    moment ends the command with exit code 130 and nothing printed, once every
+    temporary file is removed.
     """
     code: Any = EXIT_OK
-    cut = False
+    cut = interrupted = False
+    try:
+        previous = signal.signal(signal.SIGINT, _interrupted)
+    except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+        previous = None
     try:
         app(prog_name=prog_name)
     except SystemExit as exc:
         code = exc.code
     except BrokenPipeError:
         cut = True
+    except (_Interrupted, KeyboardInterrupt):
+        interrupted = True
+        _leave_interrupted()
     except (ClenError, OSError) as exc:  # outside a command's own handling: still one line
-        _warn(f"error: {_capped(_known_error(exc))}")
+        _warn(f"error: {_cell(_capped(_known_error(exc)))}")
         code = EXIT_USAGE
     except Exception as exc:  # a bug, not bad data: one line, or its traceback with --debug
         _internal_error(exc)
+    finally:
+        if previous is not None and not interrupted:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, previous)
     if cut or _stdout_gone():
         # Output piped into a command that stopped reading: leave quietly, as cat does.
         with contextlib.suppress(OSError, ValueError):

@@ -4,7 +4,10 @@ Plugin authors import the markers from :mod:`clen_core.plugin_api` (or the
 package root); the plugin manager (:mod:`clen_core.plugins`) adds these
 specifications. Like ``llm/hookspecs.py``, this module imports nothing of
 clen_core: it is the contract, not the machinery. Hooks run once at start-up,
-never per record; registration hooks get a ``register`` callback.
+never per record; registration hooks get a ``register`` callback. A plugin that
+implements a hook not specified here (a misspelt name) fails to load, unless the
+implementation is marked ``hookimpl(optionalhook=True)`` (a hook of another
+version of clen_core).
 """
 
 from __future__ import annotations

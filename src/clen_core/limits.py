@@ -1,8 +1,9 @@
 """The limits that keep reading hostile files bounded in time and memory, in one place.
 
 Every reader of untrusted bytes consults :func:`current` when it starts
-reading a file: the CSV, JSON, JSON Lines and listing importers, the JSON in
-CSV cells, and the rejects and findings kept in memory. The defaults suit
+reading a file: the CSV, JSON, JSON Lines, Parquet and listing importers, the
+JSON in CSV cells, the lists and mappings of every format, and the rejects and
+findings kept in memory. The defaults suit
 the network's data with a wide margin; change them for a whole process
 with environment variables (read once, at the first use)::
 
@@ -55,7 +56,9 @@ class Limits:
     max_field_bytes: int = attrs.field(default=1 << 20, validator=_positive)
     """Most bytes one value may take (1 MiB): a CSV row must fit in the CSV reader's
     block of ``max(2 MiB, max_field_bytes)`` bytes; one JSON string, number or run of
-    white space in a JSON document; one line of JSON Lines; one line of a listing."""
+    white space in a JSON document; one line of JSON Lines; one line of a listing; one
+    Parquet text (a longer one is a rejected row; a Parquet page may decompress to 64
+    times this at most)."""
     max_nesting_depth: int = attrs.field(default=100, validator=_positive)
     """Deepest nesting of JSON arrays and objects: in a JSON document (the records
     included), in a JSON Lines line, in the JSON of a CSV cell."""
@@ -65,6 +68,10 @@ class Limits:
     ``validate(max_findings=)`` and ``Report``)."""
     max_listing_bytes: int = attrs.field(default=64 << 20, validator=_positive)
     """Largest listing file (64 MiB): the listing importer reads a file whole."""
+    max_items: int = attrs.field(default=100_000, validator=_positive)
+    """Most items of one list or entries of one mapping (100,000): a row holding more is
+    rejected, naming the field, before its items become Python objects (a Parquet
+    column's lengths are checked vectorised; a JSON or CSV value's once parsed)."""
 
 
 def _from_env(environ: dict[str, str] | os._Environ[str]) -> Limits:

@@ -23,7 +23,9 @@ numbers). A reader may take keyword options (``read_options``, such as CSV's
 ``flavour`` (:data:`Flavour`) says how raw values are given:
 ``text``, ``json`` or ``python``. A file that cannot be read raises
 :class:`FormatError` naming file, row and field. A writer receives Arrow
-batches in :func:`arrow_schema`; :func:`conform` casts a batch to it,
+batches in :func:`arrow_schema` and the path of the file it writes (the
+target, not the temporary file), to name in a :class:`FormatError` for data
+the format cannot hold; :func:`conform` casts a batch to it,
 :func:`python_values` turns a column into Python values,
 :func:`json_rows`/:func:`json_ready`/:func:`json_value` into JSON-ready ones,
 :func:`records_from_batches` raw batches into records, :func:`int_range` makes
@@ -44,7 +46,9 @@ declared; :func:`get_entity` gives an :class:`EntityInfo` (its
 
 **Tests.** :mod:`clen_core.testing` has Hypothesis strategies for every
 entity and code system (imported on its own: Hypothesis is a test
-dependency, not something a plugin loads in production).
+dependency, ``pip install 'clen_core[testing]'``, not something a plugin
+loads in production); ``docs/plugins.md`` has a plugin's test file to start
+from.
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ this module installs when it is imported (``clen_core/__init__`` imports it).
 So the floors below never import this one; this one knows them all.
 
 Each entry point loads and registers inside its own guard: a plugin that
-fails to import or whose registration hook raises is reported by
-:func:`list_plugins` and skipped, and nothing it registered in that hook
-stays. Environment:
+fails to import, implements a hook that is not in the specification (a
+misspelt name, told by pluggy: a hook implementation no specification
+matches), or whose registration hook raises is reported by
+:func:`list_plugins` and skipped, and nothing it registered stays.
+Environment:
 
 - ``CLEN_STRICT_PLUGINS=1`` makes any failure fatal (:class:`PluginError`);
 - ``CLEN_DISABLE_PLUGINS=a,b`` does not load the entry points named ``a``, ``b``.
@@ -20,6 +22,7 @@ plugin author imports is in :mod:`clen_core.plugin_api`.
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import os
 import sys
@@ -102,24 +105,52 @@ def _disabled() -> set[str]:
 
 def _fail(name: str, ep: importlib.metadata.EntryPoint | None, exc: BaseException) -> None:
     dist = getattr(ep, "dist", None) if ep is not None else None
+    # clen_core's own errors say what is wrong; another's type is part of the story. One
+    # line (pluggy's own errors take several), for a table cell and a fatal message.
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    error = text if isinstance(exc, PluginError) else f"{type(exc).__name__}: {text}"
     _infos[name] = PluginInfo(
         name=name,
         distribution=getattr(dist, "name", None),
         version=getattr(dist, "version", None),
         hooks=(),
         status="failed",
-        error=f"{type(exc).__name__}: {exc}",
+        error=error,
     )
     if _strict():
-        raise PluginError(f"plugin {name!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise PluginError(f"plugin {name!r} failed: {error}") from exc
 
 
 def _hooks_of(plugin: object) -> tuple[str, ...]:
     return tuple(sorted(h for h in HOOK_NAMES if getattr(plugin, h, None) is not None))
 
 
+def _unknown_hooks(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    """The hooks ``plugin`` implements that no specification names (what pluggy's
+    ``check_pending`` refuses, for this plugin alone); those marked
+    ``optionalhook=True`` (for another version of clen_core) are allowed."""
+    return sorted(
+        caller.name
+        for caller in pm.get_hookcallers(plugin) or ()
+        if not caller.has_spec()
+        and any(i.plugin is plugin and not i.optionalhook for i in caller.get_hookimpls())
+    )
+
+
+def _unknown_hook_error(names: list[str]) -> PluginError:
+    name = names[0]
+    close = difflib.get_close_matches(name, HOOK_NAMES, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else f"the hooks are {', '.join(HOOK_NAMES)}"
+    more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+    return PluginError(f"{name} is not a clen_core hook{more}; {hint}")
+
+
 def _register_one(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
     """Run one plugin's registration hooks; on failure undo what it registered."""
+    unknown = _unknown_hooks(pm, plugin)
+    if unknown:
+        pm.unregister(plugin)
+        raise _unknown_hook_error(unknown)
     owned = _owned.setdefault(name, [])
 
     def add_entity(cls: type) -> None:
@@ -222,7 +253,11 @@ def register_plugin(plugin: object, name: str) -> None:
     """Register a plugin object directly (for tests and applications that embed plugins)."""
     pm = get_plugin_manager()
     with _lock:
-        pm.register(plugin, name=name)
+        try:
+            pm.register(plugin, name=name)  # a name taken already stays the caller's error
+        except pluggy.PluginValidationError as exc:  # a hook that does not fit its spec
+            _fail(name, None, exc)
+            return
         try:
             _register_one(pm, name, plugin)
         except Exception as exc:

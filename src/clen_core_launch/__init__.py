@@ -39,6 +39,9 @@ importing clen_core as a library changes nothing in its user's process.
 - Garbage collection is paused while the modules and plugins load (about a
   hundred collections that find nothing, 50 ms), and what they built is then
   frozen out of later collections (:func:`gc.freeze`).
+- Ctrl-C while the modules load (a noticeable part of a second) ends the command
+  as Ctrl-C at any later moment does: exit code 130, nothing printed (no
+  ``KeyboardInterrupt`` traceback), a second Ctrl-C ignored while it ends.
 
 :mod:`clen_core.cli` itself only parses, calls the library and renders; it
 never imports this package.
@@ -96,7 +99,33 @@ def defer_pandas() -> None:
 
 
 def main() -> None:
-    """The console-script entry point of ``clen``."""
+    """The console-script entry point of ``clen``.
+
+    Ctrl-C at any moment, start-up included (the imports take a noticeable part of a
+    second), ends the command with exit code 130 and nothing on stderr; once the
+    command runs, :func:`clen_core.cli.main` handles it the same way.
+    """
+    try:
+        _start()
+    except KeyboardInterrupt:  # before clen_core.cli installed its own handler
+        _quiet(130)
+    except SystemExit as exc:
+        if exc.code == 130:
+            _quiet(130)
+        raise
+
+
+def _quiet(code: int) -> None:
+    """Exit with ``code``, a second Ctrl-C ignored while the process ends."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ValueError, OSError):  # not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise SystemExit(code)
+
+
+def _start() -> None:
     for name, value in environment(sys.argv).items():
         os.environ.setdefault(name, value)
     collecting = gc.isenabled()

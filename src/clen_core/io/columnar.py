@@ -23,6 +23,7 @@ checking them again.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Iterator
@@ -32,18 +33,30 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core import limits
 from clen_core.io.records import (
     FALSE_TEXT,
     FLOAT_TEXT,
     INT_TEXT,
+    TOO_LARGE_FLOAT,
     TRUE_TEXT,
     Decoder,
     Flavour,
     RawBatch,
+    too_many_items,
 )
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
 from clen_core.model.fields import FieldInfo, MapShape, ScalarShape
-from clen_core.schema.arrow import FIRST_DAY, arrow_schema, arrow_type, int_range, python_values
+from clen_core.schema.arrow import (
+    FIRST_DAY,
+    ArrowStream,
+    arrow_schema,
+    arrow_stream,
+    arrow_type,
+    fit,
+    int_range,
+    python_values,
+)
 
 __all__ = [
     "REJECTS_SCHEMA",
@@ -145,29 +158,68 @@ def _hashable(v: Any) -> Any:
     return v
 
 
+_NESTED_SLICE_ITEMS = 1 << 16
+"""Items of a list or map column made Python objects at a time."""
+
+
 def _per_value_nested(
     f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any], target: pa.DataType
 ) -> _Column:
     # Arrow has no distinct kernel for lists and maps: these (rare, small) columns are
-    # checked value by value, each distinct value once.
+    # checked value by value, each distinct value once. A value of more than max_items
+    # is refused from its length alone, before any of its items becomes a Python object;
+    # the others are made objects a slice of rows at a time, so that a batch of long
+    # lists never exists whole as Python objects.
+    max_items = limits.current().max_items
+    as_list = raw.cast(_list_of_entries(raw.type)) if pa.types.is_map(raw.type) else raw
+    lengths = pc.fill_null(pc.list_value_length(as_list), 0)
+    over = pc.greater(lengths, max_items)
+    too_long = pc.indices_nonzero(over).to_pylist() if pc.any(over).as_py() else []
+    refused = {
+        i: too_many_items(n, max_items, f.shape)
+        for i, n in zip(too_long, pc.take(lengths, pa.array(too_long, pa.int64())).to_pylist(),
+                        strict=True)
+    }  # fmt: skip
     seen: dict[Any, tuple[Any, str | None]] = {}
     values: list[Any] = []
     reasons: list[str | None] = []
-    for v in raw.to_pylist():
-        if v is None:
-            values.append(None)
-            reasons.append(None)
-            continue
-        key = _hashable(v)
-        if key not in seen:
-            try:
-                seen[key] = (_to_arrow_value(f, f.validate(convert(v))), None)
-            except (ValueError, TypeError) as exc:
-                seen[key] = (None, str(exc))
-        value, reason = seen[key]
-        values.append(value)
-        reasons.append(reason)
+    n = len(raw)
+    start = 0
+    total = pc.cumulative_sum(lengths).to_pylist() if n else []
+    while start < n:
+        # Rows up to about _NESTED_SLICE_ITEMS items (at least one row), those over the
+        # limit left out: their items are never read.
+        base = total[start - 1] if start else 0
+        stop = max(start + 1, bisect.bisect_right(total, base + _NESTED_SLICE_ITEMS, lo=start))
+        rows = [i for i in range(start, stop) if i not in refused]
+        part = raw.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+        got = dict(zip(rows, part, strict=True))
+        for i in range(start, stop):
+            if i in refused:
+                values.append(None)
+                reasons.append(refused[i])
+                continue
+            v = got[i]
+            if v is None:
+                values.append(None)
+                reasons.append(None)
+                continue
+            key = _hashable(v)
+            if key not in seen:
+                try:
+                    seen[key] = (_to_arrow_value(f, f.validate(convert(v))), None)
+                except (ValueError, TypeError) as exc:
+                    seen[key] = (None, str(exc))
+            value, reason = seen[key]
+            values.append(value)
+            reasons.append(reason)
+        start = stop
     return _Column(pa.array(values, target), pa.array(reasons, pa.string()))
+
+
+def _list_of_entries(t: pa.MapType) -> pa.DataType:
+    """A map type as the list of its key/value structs (a cast that copies nothing)."""
+    return pa.list_(pa.struct([pa.field("key", t.key_type, nullable=False), t.item_field]))
 
 
 def _to_arrow_value(f: FieldInfo, v: Any) -> Any:
@@ -212,6 +264,10 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
         return _Column(_nulls(n, target), _nulls(n))  # overflow: the caller goes per value
     col = _Column(typed, _nulls(n))
     col.fail(pc.and_(present, pc.invert(pc.fill_null(ok, False))), message)
+    if py is float:
+        # A number written in the text that no float holds (401 digits, 1e400): as the
+        # object path says it, not as the infinity Arrow makes of it.
+        col.fail(pc.is_inf(typed), TOO_LARGE_FLOAT)
     return col
 
 
@@ -374,8 +430,14 @@ def _field(
 def _absent(info: EntityInfo, f: FieldInfo, n: int, target: pa.DataType) -> pa.Array:
     """The column of a field the file does not have: its default on every row, else null."""
     default = attrs.fields_dict(info.cls)[f.name].default
-    if default is None or default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+    if default is None or default is attrs.NOTHING:
         return _nulls(n, target)
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        # A list or mapping made fresh per object (empty): the same empty value here, as
+        # the object path gives it, not a null a required field cannot hold.
+        made = _to_arrow_value(f, default.factory())
+        one = pa.array([made], target)
+        return pa.repeat(one[0], n) if n else pa.array([], target)
     value = default.value if isinstance(default, enum.Enum) else default
     one = pa.array([value])
     return pa.repeat(one[0], n).cast(target) if n else pa.array([], target)
@@ -514,15 +576,20 @@ def _final(f: FieldInfo, typed: pa.Array, keep: pa.Array | None) -> pa.Array:
 
 def validate_batches(
     entity: str | type | EntityInfo,
-    batches: Iterable[pa.RecordBatch | RawBatch],
+    batches: Iterable[pa.RecordBatch | RawBatch] | ArrowStream,
     *,
     flavour: Flavour = "python",
 ) -> Iterator[Checked]:
     """Check a stream of batches (a plain function: no global state, fit for workers).
 
+    ``batches`` may also be any Arrow-compatible table or stream (a Polars DataFrame, a
+    DuckDB relation: :func:`~clen_core.schema.arrow.arrow_stream`), its columns cast to
+    the fields' types where that loses nothing (:func:`~clen_core.schema.arrow.fit`).
     Plain record batches are numbered from 1 on, unless they carry a ``_row`` column.
     """
     info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
+    if isinstance(batches, ArrowStream):
+        batches = (fit(b, info) for b in arrow_stream(batches))
     row = 0
     for b in batches:
         if isinstance(b, RawBatch):

@@ -27,11 +27,16 @@ import pyarrow as pa
 
 from clen_core import limits
 from clen_core.errors import ArgumentError, ClenError, RejectedRowsError
-from clen_core.io.atomic import atomic_file
+from clen_core.io.atomic import atomic_file, paths_apart
 from clen_core.io.formats import Format, FormatError, format_for_path, get_format
-from clen_core.io.partitioned import DEFAULT_MAX_ROWS_PER_FILE, open_partitioned, write_partitioned
+from clen_core.io.partitioned import (
+    DEFAULT_MAX_ROWS_PER_FILE,
+    open_partitioned,
+    refused_value,
+    write_partitioned,
+)
 from clen_core.io.readwrite import Reader, read
-from clen_core.io.records import Decoder, Reject, RowProblem
+from clen_core.io.records import Decoder, Reject, RowProblem, json_bytes
 from clen_core.model.entity import get_entity
 from clen_core.rules.context import ROW_COLUMN
 from clen_core.rules.engine import Validation
@@ -161,14 +166,21 @@ def convert(
     and no ``partition_by``, the rows are added under the keys of the dataset
     already there.
 
+    ``src``, ``dst`` and ``rejects`` must be apart: the same file or folder, or one
+    inside another, is an :class:`~clen_core.errors.ArgumentError` before anything is
+    read (:func:`~clen_core.io.atomic.paths_apart`). A ``dst`` (or ``rejects``) that is
+    a symbolic link is written where it points; the link stays. The rejects file is
+    complete once the last row is read, before ``dst`` is replaced.
+
     Raises a :class:`~clen_core.errors.ClenError` for an unknown entity or
     format, an unreadable file or a bad argument; :class:`OSError` for what
-    the system refuses.
+    the system refuses (naming ``dst`` and the rows being written when it fills up).
     """
     source, target = Path(src), Path(dst)
     info = get_entity(entity)
     # The source is checked first (it exists, its format is known), and nothing is written.
     source_format = read(source, entity=info.name, format=from_format).format
+    paths_apart(source=source, target=target, rejects=rejects)
     dataset = partition_by is not None or max_rows_per_file is not None or append
     keys: str | Iterable[str] = partition_by if partition_by is not None else ()
     if dataset:
@@ -197,7 +209,13 @@ def convert(
         reader = read(source, entity=info.name, format=source_format, on_reject="collect",
                       rejects=rejects, max_rejects=max_rejects)  # fmt: skip
         with contextlib.closing(reader.batches()) as stream:
-            for batch, _ in stream:
+            for batch, rows in stream:
+                if dataset and keys:
+                    # A value that cannot name a folder: said with its row in the source.
+                    refused = refused_value(batch, info, keys)
+                    if refused is not None:
+                        at, key, why = refused
+                        raise FormatError(str(source), why, row=rows[at].as_py(), field=key)
                 written += batch.num_rows
                 if progress is not None:
                     progress(reader.read_rows)
@@ -230,7 +248,7 @@ def convert(
                 ).paths
             else:
                 with atomic_file(target) as sink:
-                    write_batches(sink, info, stream)
+                    write_batches(sink, info, stream, str(target))
                     every_row_taken()  # before the target is replaced
                 paths = (target,)
         except _StrictAbort:
@@ -238,6 +256,15 @@ def convert(
             raise RejectedRowsError(
                 list(done.rejects), read=done.read_rows, rejected=done.rejected
             ) from None
+        except OSError as exc:
+            if reader is None or exc.errno is None or exc.filename != str(target):
+                raise
+            # Which rows were being written when the system refused (a full disk).
+            raise OSError(
+                exc.errno,
+                f"{exc.strerror} (writing the rows read from {source} up to row {reader.row:,})",
+                exc.filename,
+            ) from exc
     done = every_row_taken()
     return ConvertResult(
         source=source,
@@ -277,13 +304,15 @@ def validate_file(
     ``only``: run only these rule IDs (rows that do not fit are reported all the same).
     ``max_findings``: findings (and rejects) kept in memory, the counts going on
     past it (default ``clen_core.limits.current().max_findings``).
-    ``report_path``: write the report there as JSON too (atomically).
+    ``report_path``: write the report there as JSON too (atomically; not the file
+    itself, nor inside a folder validated).
 
     Raises a :class:`~clen_core.errors.ClenError` for an unknown entity or
     format, an unreadable file or a bad argument; :class:`OSError` for what
     the system refuses.
     """
     source = Path(path)
+    paths_apart(source=source, report=report_path)
     name = get_entity(entity).name
     if max_findings is None:
         max_findings = limits.current().max_findings
@@ -312,7 +341,7 @@ def validate_file(
     ]
     if report_path is not None:
         with atomic_file(report_path) as sink:
-            sink.write(report.to_json().encode())
+            sink.write(json_bytes(report.to_dict(), indent=2))
     return FileValidation(
         path=source,
         entity=name,
@@ -516,7 +545,8 @@ def validate_path(
     folder's file names say it); for a folder or a document, ``entity`` reads that
     entity only. A single file of a known entity is validated as
     :func:`validate_file` does, streaming. ``only``: run only these rule IDs
-    (rows that do not fit are reported all the same).
+    (rows that do not fit are reported all the same). ``report_path``: write the
+    report there as JSON too (atomically; neither ``path`` nor inside it).
 
     Raises a :class:`~clen_core.errors.ClenError` for what cannot be read and
     :class:`OSError` for what the system refuses.
@@ -529,6 +559,7 @@ def validate_path(
     cap = limits.current().max_findings if max_findings is None else max_findings
     if not source.exists():
         raise FormatError(str(source), "no such file or folder")
+    paths_apart(source=source, report=report_path)
     into = _Tables(cap)
     kind: PathKind
     if source.is_dir():
@@ -559,7 +590,7 @@ def validate_path(
                 arrow_schema(name).empty_table()
             ]
             into.rejects[name] = ds.rejects[:cap]
-            into.rejected[name] = len({(r.file, r.row) for r in ds.rejects})
+            into.rejected[name] = ds.rejected
             into.read[name] = sum(p.num_rows for p in parts) + into.rejected[name]
     else:
         fmt = _resolve_read(source, format)
@@ -609,7 +640,7 @@ def validate_path(
     ]
     if report_path is not None:
         with atomic_file(report_path) as sink:
-            sink.write(report.to_json().encode())
+            sink.write(json_bytes(report.to_dict(), indent=2))
     return PathValidation(
         path=source,
         kind=kind,

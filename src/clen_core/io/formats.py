@@ -3,18 +3,20 @@
 A :class:`Format` reads raw records of one entity from a binary stream
 (yielding :class:`~clen_core.io.records.RawRecord` or
 :class:`~clen_core.io.records.RowProblem`), and/or writes Arrow record batches
-in an entity's schema to a binary stream. Formats that hold several entities
-in one file (a JSON document of a whole dataset) also implement the dataset
-pair. :mod:`clen_core.io` does the rest: choosing the format, atomic files,
-decoding, rejects and counts.
+in an entity's schema to a binary stream. Readers and writers are told the path
+of the file, to name it in their errors. Formats that hold several entities in
+one file (a JSON document of a whole dataset) also implement the dataset pair.
+:mod:`clen_core.io` does the rest: choosing the format, atomic files, decoding,
+rejects and counts.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import attrs
 import pyarrow as pa
@@ -28,6 +30,8 @@ __all__ = [
     "FORMATS",
     "Format",
     "FormatError",
+    "PathlessWriteDatasetFn",
+    "PathlessWriteFn",
     "ReadBatchesFn",
     "ReadDatasetFn",
     "ReadFn",
@@ -44,14 +48,28 @@ __all__ = [
 
 ReadFn = Callable[[IO[bytes], EntityInfo, str], Iterator[RawRecord | RowProblem]]
 """``read(source, entity, path)``: the records of one entity, with their row numbers."""
-WriteFn = Callable[[IO[bytes], EntityInfo, Iterable[pa.RecordBatch]], None]
-"""``write(sink, entity, batches)``: write batches in the entity's Arrow schema."""
+WriteFn = Callable[[IO[bytes], EntityInfo, Iterable[pa.RecordBatch], str], None]
+"""``write(sink, entity, batches, path)``: write batches in the entity's Arrow schema.
+
+``path`` is the file being written, as the caller named it (not the temporary file the
+bytes go to until the write succeeds): what the writer names in its errors, e.g.
+``FormatError(path, "more than 1,048,575 rows")``."""
+PathlessWriteFn = Callable[[IO[bytes], EntityInfo, Iterable[pa.RecordBatch]], None]
+"""``write(sink, entity, batches)``: a writer written before writers were given the path.
+
+Still accepted: :class:`Format` tells it by its signature when the format is made and
+calls it without the path."""
 ReadBatchesFn = Callable[[IO[bytes], EntityInfo, str], Iterator[RawBatch]]
 """``read_batches(source, entity, path)``: raw Arrow batches with row numbers (columnar path)."""
 ReadDatasetFn = Callable[[IO[bytes], str], Iterator[tuple[str, RawRecord | RowProblem]]]
 """``read_dataset(source, path)``: ``(entity name, record)`` pairs of every entity in the file."""
-WriteDatasetFn = Callable[[IO[bytes], Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]], None]
-"""``write_dataset(sink, tables)``: write several entities' batches into one file."""
+_Tables = Iterable[tuple[EntityInfo, Iterable[pa.RecordBatch]]]
+WriteDatasetFn = Callable[[IO[bytes], _Tables, str], None]
+"""``write_dataset(sink, tables, path)``: write several entities' batches into one file
+(``path`` as for :data:`WriteFn`)."""
+PathlessWriteDatasetFn = Callable[[IO[bytes], _Tables], None]
+"""``write_dataset(sink, tables)``: a dataset writer that takes no path (still accepted,
+as :data:`PathlessWriteFn`)."""
 SniffFn = Callable[..., Mapping[str, Any]]
 """``sniff(source, entity, path, **options)``: every read option of the format for this file,
 those given as given and the others detected from its first bytes; raises
@@ -62,6 +80,52 @@ HEAD_BYTES = 4096
 
 def _option_items(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(options.items()))
+
+
+class _WithoutPath:
+    """A writer that takes no path, called as one that does: the path is left out."""
+
+    __slots__ = ("arguments", "writer")
+
+    def __init__(self, writer: Callable[..., None], arguments: int) -> None:
+        self.writer = writer
+        self.arguments = arguments
+
+    def __call__(self, *args: Any) -> None:
+        self.writer(*args[: self.arguments])
+
+    def __repr__(self) -> str:
+        return f"{self.writer!r} (given no path)"
+
+
+def _takes_path(writer: Callable[..., None], arguments: int) -> bool:
+    """Whether ``writer`` takes the path after its ``arguments`` other positional ones."""
+    if isinstance(writer, _WithoutPath):
+        return True  # adapted already (attrs.evolve makes the format again)
+    try:
+        signature = inspect.signature(writer)
+    except (TypeError, ValueError):  # no signature to read (a builtin): the contract's
+        return True
+    try:
+        signature.bind_partial(*range(arguments + 1))
+    except TypeError:
+        return False
+    return True
+
+
+def _writer(writer: WriteFn | PathlessWriteFn | None) -> WriteFn | None:
+    # Told once, when the format is made: no write looks at the signature again.
+    if writer is None or _takes_path(writer, 3):
+        return cast("WriteFn | None", writer)
+    return _WithoutPath(writer, 3)
+
+
+def _dataset_writer(
+    writer: WriteDatasetFn | PathlessWriteDatasetFn | None,
+) -> WriteDatasetFn | None:
+    if writer is None or _takes_path(writer, 2):
+        return cast("WriteDatasetFn | None", writer)
+    return _WithoutPath(writer, 2)
 
 
 @attrs.frozen
@@ -78,14 +142,18 @@ class Format:
     """How its reader gives values: ``text``, ``json`` or ``python`` (see clen_core.io.records)."""
     read: ReadFn | None = attrs.field(default=None, eq=False)
     """Reader of one entity, or ``None`` when it cannot read."""
-    write: WriteFn | None = attrs.field(default=None, eq=False)
-    """Writer of one entity, or ``None`` when it cannot write."""
+    write: WriteFn | None = attrs.field(default=None, eq=False, converter=_writer)
+    """Writer of one entity, or ``None`` when it cannot write. A writer that takes no path
+    (:data:`PathlessWriteFn`) is given here as one that does."""
     read_batches: ReadBatchesFn | None = attrs.field(default=None, eq=False)
     """Columnar reader: raw Arrow batches, for the engine that checks whole columns."""
     read_dataset: ReadDatasetFn | None = attrs.field(default=None, eq=False)
     """Reader of a whole dataset in one file, when the format holds several entities."""
-    write_dataset: WriteDatasetFn | None = attrs.field(default=None, eq=False)
-    """Writer of a whole dataset in one file, when the format holds several entities."""
+    write_dataset: WriteDatasetFn | None = attrs.field(
+        default=None, eq=False, converter=_dataset_writer
+    )
+    """Writer of a whole dataset in one file, when the format holds several entities (one
+    that takes no path, :data:`PathlessWriteDatasetFn`, given here as one that does)."""
     plugin: str | None = None
     """Name of the plugin that registered it (set at registration)."""
     read_options: tuple[str, ...] = ()

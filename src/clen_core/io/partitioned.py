@@ -30,9 +30,12 @@ the hive way, one folder level per partition key::
   ``"#%'*:=?[]^{}``, DEL and the other characters hive escapes are
   percent-encoded (``%3A``), as Spark does and as pyarrow decodes. Values that
   could leave the folder or name no folder are **refused** with a
-  :class:`~clen_core.io.formats.FormatError` naming the key and value: the empty
-  text, ``.``, ``..``, anything containing ``/``, ``\\``, NUL or another
-  control character, and values whose folder name would pass 255 bytes.
+  :class:`~clen_core.io.formats.FormatError` naming the dataset, the row (among
+  those given) and the key, and the value: the empty text, ``.``, ``..``,
+  anything containing ``/``, ``\\``, NUL or another control character (C0 or C1:
+  terminals act on U+009B as on ESC [), U+2028 or U+2029, and values whose folder
+  name would pass 255 bytes. :func:`refused_value` finds such a row in a batch
+  first, so that ``clen convert`` names the row of its source.
 - **Atomic writes.** A new dataset is built in a hidden sibling folder
   (``.NAME.clen-tmp-…``) and renamed into place, so it appears all at once.
   ``append=True`` builds the new version in such a folder too (the existing
@@ -44,7 +47,10 @@ the hive way, one folder level per partition key::
   dataset or the complete new one. Writers hold an exclusive lock on
   ``.NAME.clen-lock`` beside the folder (``fcntl.flock``) so that two writers
   take turns; each run first removes the temporary folders a killed run left.
-  The lock file itself stays.
+  The lock file itself stays. A target that is a symbolic link is followed: the
+  folder it names is the dataset (its lock, temporary and swap beside it) and the
+  link stays a link; a link inside the dataset is kept as a link. The target is
+  resolved first, so ``.`` from inside the dataset names the dataset's folder.
 - **Appending** refuses, before reading any row, a dataset of another
   entity, schema version, partitioning or column types, naming what differs.
   Without ``append``, a target folder that exists and is not empty is refused.
@@ -68,11 +74,13 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core import limits
 from clen_core.errors import ArgumentError
 from clen_core.io import parquet
+from clen_core.io.atomic import naming
 from clen_core.io.formats import FormatError
 from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
-from clen_core.io.records import Reject
+from clen_core.io.records import Reject, kept
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ScalarShape
 from clen_core.schema.arrow import arrow_schema, conform, to_arrow
@@ -92,6 +100,7 @@ __all__ = [
     "dataset_schema",
     "main_date",
     "open_partitioned",
+    "refused_value",
     "write_partitioned",
 ]
 
@@ -190,24 +199,56 @@ def dataset_schema(
 # --------------------------------------------------------------------------- folder names
 
 
+def _refused(c: str) -> bool:
+    """Whether the character ``c`` may not be in a folder name: a separator, or a control
+    character (C0 and C1; DEL is percent-encoded instead) or line or paragraph separator,
+    which terminals and line-based tools would act on."""
+    o = ord(c)
+    return c in _REFUSED or o < 32 or 0x80 <= o <= 0x9F or c in "\u2028\u2029"
+
+
+class _Refused(Exception):
+    """A partition value that cannot name a folder: why, in words."""
+
+
 def _segment(key: str, value: str | None) -> str:
     """``key=value`` with the value checked and escaped (see the module docs)."""
     if value is None:
         return f"{key}={NULL_PARTITION}"
-    bad = value in ("", ".", "..", NULL_PARTITION) or any(
-        c in _REFUSED or ord(c) < 32 for c in value
-    )
-    if bad:
-        raise FormatError(
-            key,
-            f"partition value {value!r} cannot name a folder (empty, '.', '..', "
-            f"{NULL_PARTITION}, or containing '/', '\\\\', NUL or a control character)",
+    if value in ("", ".", "..", NULL_PARTITION) or any(map(_refused, value)):
+        raise _Refused(
+            f"partition value {value!r} of {key} cannot name a folder (empty, '.', '..', "
+            f"{NULL_PARTITION}, or containing '/', '\\\\', NUL or another control character)"
         )
     text = "".join(f"%{ord(c):02X}" if c in _ESCAPE else c for c in value)
     segment = f"{key}={text}"
     if len(segment.encode("utf-8")) > 255:
-        raise FormatError(key, f"partition value {value[:40]!r}… is too long for a folder name")
+        raise _Refused(f"partition value {value[:40]!r}… of {key} is too long for a folder name")
     return segment
+
+
+def refused_value(
+    table: pa.Table | pa.RecordBatch, entity: str | type | EntityInfo, keys: Iterable[str] | str
+) -> tuple[int, str, str] | None:
+    """The first row of ``table`` whose partition value cannot name a folder, as
+    ``(row index, key, why)``, or None: so that a caller who knows where the rows come
+    from names the source row (``clen convert`` does, before writing them)."""
+    info = _info(entity)
+    for k in _keys(info, keys, info.name):
+        if k not in info.field_names or k not in table.schema.names:
+            continue  # year and month of a date are numbers: always a folder name
+        texts = _texts(_whole(table.column(k)))
+        for v in pc.unique(texts).to_pylist():
+            try:
+                _segment(k, v)
+            except _Refused as exc:
+                at = pc.index(texts, v).as_py()
+                return at, k, str(exc)
+    return None
+
+
+def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def _render(value: Any) -> str | None:
@@ -311,13 +352,15 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _swap_in(new: Path, target: Path) -> None:
     """Make ``new`` the ``target`` folder atomically, and remove the old version."""
+    # Once swapped, the write is done: an old version that cannot be removed now is
+    # removed by the next write (_recover), not reported as a failed write.
     if _exchange(new, target):
-        shutil.rmtree(new)  # now the old version
+        shutil.rmtree(new, ignore_errors=True)  # now the old version
         return
     aside = target.parent / f".{target.name}.{_OLD}{os.urandom(4).hex()}"
     os.rename(target, aside)
     os.rename(new, target)  # the window: target briefly absent (see _recover)
-    shutil.rmtree(aside)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -459,7 +502,11 @@ def _split(table: pa.Table, keys: tuple[str, ...]) -> Iterator[tuple[str, pa.Tab
     segments = []
     for k, t in zip(keys, texts, strict=True):
         distinct = pc.unique(t)
-        names = pa.array([_segment(k, v) for v in distinct.to_pylist()], pa.string())
+        try:
+            names = pa.array([_segment(k, v) for v in distinct.to_pylist()], pa.string())
+        except _Refused as exc:
+            bad = next(v for v in distinct.to_pylist() if _is_refused(k, v))
+            raise _BadRow(pc.index(t, bad).as_py(), k, str(exc)) from None
         segments.append(pc.take(names, pc.index_in(t, value_set=distinct, skip_nulls=False)))
     folder = pc.binary_join_element_wise(*segments, "/") if len(segments) > 1 else segments[0]
     order = pc.sort_indices(folder)
@@ -504,6 +551,22 @@ class _Buffer:
             self.flush(f)
 
 
+def _is_refused(key: str, value: str | None) -> bool:
+    try:
+        _segment(key, value)
+    except _Refused:
+        return True
+    return False
+
+
+class _BadRow(Exception):
+    """A row whose partition value cannot name a folder: its index in the table, its key."""
+
+    def __init__(self, index: int, key: str, why: str) -> None:
+        super().__init__(why)
+        self.index, self.key, self.why = index, key, why
+
+
 def _write_into(
     root: Path,
     batches: Iterable[pa.RecordBatch],
@@ -511,6 +574,7 @@ def _write_into(
     keys: tuple[str, ...],
     schema: pa.Schema,
     max_rows: int,
+    where: str,
 ) -> tuple[list[Path], int]:
     files = _Files(root, info, schema, max_rows)
     buffer = _Buffer(files)
@@ -519,9 +583,13 @@ def _write_into(
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            rows += batch.num_rows
             table = _with_derived(batch, info, schema)
-            for folder, part in _split(table, keys):
+            try:
+                parts = list(_split(table, keys))
+            except _BadRow as exc:
+                raise FormatError(where, exc.why, row=rows + exc.index + 1, field=exc.key) from None
+            rows += batch.num_rows
+            for folder, part in parts:
                 buffer.add(folder, part)
         buffer.close()
     finally:
@@ -600,20 +668,26 @@ def write_partitioned(
     docs). Returns the files written by this call and the rows.
     """
     info = get_entity(entity)
-    target = Path(path)
-    keys = _keys(info, partition_by, str(target))
+    given = Path(path)
+    # A symbolic link is followed (as for single files): the folder it names is the
+    # dataset, swapped whole beside itself; the link stays a link. Resolved first, so that
+    # "." from inside the dataset names the folder, not a path inside it.
+    target = Path(os.path.realpath(given))
+    keys = _keys(info, partition_by, str(given))
     if max_rows_per_file < 1:
         raise ArgumentError(f"max_rows_per_file must be at least 1, got {max_rows_per_file}")
     schema = dataset_schema(info, keys)
+    if target.parent == target:
+        raise FormatError(str(given), "the root folder cannot be a dataset")
     with _locked(target):
         _recover(target)
         if target.exists() and not target.is_dir():
-            raise FormatError(str(target), "exists and is not a folder")
+            raise FormatError(str(given), "exists and is not a folder")
         existing = _data_files(target) if target.exists() else []
         not_empty = target.exists() and any(target.iterdir())
         if not_empty and not append:
             raise FormatError(
-                str(target), "exists and is not empty; append to it, or choose a new folder"
+                str(given), "exists and is not empty; append to it, or choose a new folder"
             )
         for file in existing:  # every footer: one odd file is enough to refuse
             _check_compatible(file, parquet.read_schema(file), schema)
@@ -623,7 +697,7 @@ def write_partitioned(
             if not_empty:
                 _link_tree(target, tmp)
             paths, rows = _write_into(
-                tmp, _as_batches(data, info), info, keys, schema, max_rows_per_file
+                tmp, _as_batches(data, info), info, keys, schema, max_rows_per_file, str(given)
             )
             _fsync_dir(tmp)
             if not_empty:
@@ -631,24 +705,34 @@ def write_partitioned(
             else:
                 os.rename(tmp, target)  # onto nothing, or onto an empty folder
             _fsync_dir(target.parent)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.filename is not None and str(tmp) in str(exc.filename):
+                exc.filename = None  # a hidden file of the new version: name the dataset
+            raise naming(exc, given) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    final = [target / p.relative_to(tmp) for p in paths]
+    final = [given / p.relative_to(tmp) for p in paths]
     return WriteResult(tuple(final), {info.name: rows})
 
 
 def _link_tree(src: Path, dst: Path) -> None:
-    """``dst`` as a copy of ``src`` whose files are hard links (copies where links fail)."""
+    """``dst`` as a copy of ``src`` whose files are hard links (copies where links fail);
+    a symbolic link inside stays a link to the same place (never a folder emptied)."""
     for dirpath, dirnames, filenames in os.walk(src):
         rel = Path(dirpath).relative_to(src)
-        for d in dirnames:
-            (dst / rel / d).mkdir()
-        for f in filenames:
-            try:
-                os.link(Path(dirpath, f), dst / rel / f)
-            except OSError:
-                shutil.copy2(Path(dirpath, f), dst / rel / f)
+        for name in [*dirnames, *filenames]:
+            here = Path(dirpath, name)
+            if here.is_symlink():
+                os.symlink(os.readlink(here), dst / rel / name)
+            elif name in dirnames:
+                (dst / rel / name).mkdir()
+            else:
+                try:
+                    os.link(here, dst / rel / name)
+                except OSError:
+                    shutil.copy2(here, dst / rel / name)
 
 
 # --------------------------------------------------------------------------- reading
@@ -672,7 +756,11 @@ class PartitionedDataset:
     files: tuple[Path, ...]
     """Its Parquet files, sorted."""
     rejects: list[Reject] = attrs.Factory(list)
-    """Rows read that did not fit the entity (with ``on_reject="collect"``)."""
+    """Rows read that did not fit the entity (with ``on_reject="collect"``): the first
+    ``max_findings`` (:mod:`clen_core.limits`) of them, long values cut; all are counted
+    in :attr:`rejected`."""
+    rejected: int = 0
+    """Rows read that did not fit the entity, every one counted."""
 
     def select(self, where: Where | None = None) -> list[Path]:
         """The files whose partition matches ``where`` (``{key: value or values}``)."""
@@ -712,6 +800,7 @@ class PartitionedDataset:
         from clen_core.io.columnar import check_batch
 
         derived = tuple(n for n in self.schema.names if n not in self.entity.field_names)
+        cap = limits.current().max_findings
         read = rejected = 0
         for file in self.select(where):
             with open(file, "rb") as source:
@@ -720,11 +809,14 @@ class PartitionedDataset:
                 )
                 for raw in batches:
                     checked = check_batch(self.entity, raw, flavour="python")
-                    read += len(raw.rows)
+                    read += len(raw.rows) + len(raw.problems)
                     rejected += len(checked.rejected_rows)
-                    for r in checked.rejects.to_pylist():
+                    self.rejected += len(checked.rejected_rows)
+                    # Kept up to the cap, values cut: memory does not grow with the rejects.
+                    room = max(cap - len(self.rejects), 0)
+                    for r in checked.rejects.slice(0, room).to_pylist():
                         self.rejects.append(
-                            Reject(str(file), r["row"], r["field"], r["value"], r["reason"])
+                            kept(Reject(str(file), r["row"], r["field"], r["value"], r["reason"]))
                         )
                     if checked.valid.num_rows:
                         yield checked.valid

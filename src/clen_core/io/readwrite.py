@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -30,13 +29,21 @@ import pyarrow.compute as pc
 
 from clen_core import limits
 from clen_core.errors import ArgumentError, ClenError, InvalidObjectError, RejectedRowsError
-from clen_core.io.atomic import atomic_file
+from clen_core.io.atomic import atomic_file, naming, paths_apart
 from clen_core.io.formats import Format, FormatError, format_for_path, get_format
-from clen_core.io.records import Decoder, RawBatch, RawRecord, Reject, RowProblem
+from clen_core.io.records import (
+    Decoder,
+    RawBatch,
+    RawRecord,
+    Reject,
+    RowProblem,
+    json_bytes,
+    kept,
+)
 from clen_core.io.stages import ahead, behind
 from clen_core.model.dataset import Dataset, DuplicateKeyError
 from clen_core.model.entity import EntityInfo, get_entity
-from clen_core.schema.arrow import to_arrow
+from clen_core.schema.arrow import arrow_schema, to_arrow
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
@@ -122,11 +129,11 @@ def write(
     else:
         info = get_entity(entity)
     counter = _Counter()
-    write_batches = fmt.write
+    write_batches, where = fmt.write, str(path)
     with atomic_file(path) as sink:
         # Objects become batches here (the caller's iterator stays in its thread) while
         # the format encodes and compresses the previous batch in another.
-        behind(lambda batches: write_batches(sink, info, batches),
+        behind(lambda batches: write_batches(sink, info, batches, where),
                counter.count(_batches(it, info, batch_rows)))  # fmt: skip
     return WriteResult((Path(path),), {info.name: counter.rows})
 
@@ -157,7 +164,7 @@ def write_dataset(
             for info in dataset.entities
         ]
         with atomic_file(target) as sink:
-            fmt.write_dataset(sink, tables)
+            fmt.write_dataset(sink, tables, str(target))
         return WriteResult((target,), dataset.counts())
     folder_format = (
         _resolve(target, format or DEFAULT_DATASET_FORMAT)
@@ -192,6 +199,7 @@ class _Rejects:
         self.rows = 0
         self._stack = contextlib.ExitStack()
         self._sink: IO[bytes] | None = None
+        self._path = path
         if path is not None:
             self._sink = self._stack.enter_context(atomic_file(path))
 
@@ -201,20 +209,21 @@ class _Rejects:
             line = {
                 "file": row_rejects[0].file,
                 "row": row_rejects[0].row,
-                "errors": [r.to_dict() for r in row_rejects],
+                "errors": [kept(r).to_dict() for r in row_rejects],  # the record is whole
                 "record": record,
             }
-            text = json.dumps(line, ensure_ascii=False, default=str)
-            for char in _LINE_BREAKS.intersection(text):  # no line reader splits a record
-                text = text.replace(char, f"\\u{ord(char):04x}")
-            self._sink.write(text.encode() + b"\n")
+            # Valid JSON whatever the row holds (NaN, a lone surrogate), one line each.
+            try:
+                self._sink.write(json_bytes(line) + b"\n")
+            except OSError as exc:  # a full disk: said naming the rejects file
+                raise naming(exc, self._path or "") from None
         if callable(self.on_reject):
             for r in row_rejects:
                 self.on_reject(r)
         elif self.on_reject == "fail":
             raise RejectedRowsError(row_rejects, read=self.rows, rejected=self.rows)
         room = self.cap - len(self.kept)
-        self.kept.extend(row_rejects[: max(room, 0)])
+        self.kept.extend(map(kept, row_rejects[: max(room, 0)]))  # long values cut
 
     def merge(self, reader: Reader) -> None:
         """Take over the rejected rows of a reader that collected them."""
@@ -236,24 +245,30 @@ def _row_rejects(path: str, item: RawRecord | RowProblem, exc: Exception | None)
     return [Reject(path, item.row, None, None, str(exc))]
 
 
+_GATHERED_BYTES = 32 << 20
+"""Bytes of raw batches joined at most (a batch of long lists or texts is not joined)."""
+
+
 def _gathered(raws: Iterable[RawBatch], size: int) -> Iterator[RawBatch]:
-    """Consecutive raw batches joined until they hold ``size`` rows (same columns only).
+    """Consecutive raw batches joined until they hold ``size`` rows or
+    :data:`_GATHERED_BYTES` (same columns only).
 
     In order, nothing dropped: the batches held when the source raises are given
     first, so that what was read before an error is checked as it would have been.
     """
     held: list[RawBatch] = []
-    count = 0
+    count = held_bytes = 0
     try:
         for raw in raws:
             if held and raw.batch.schema != held[0].batch.schema:
                 yield _joined(held)
-                held, count = [], 0
+                held, count, held_bytes = [], 0, 0
             held.append(raw)
             count += raw.batch.num_rows
-            if count >= size:
+            held_bytes += raw.batch.nbytes
+            if count >= size or held_bytes >= _GATHERED_BYTES:
                 yield _joined(held)
-                held, count = [], 0
+                held, count, held_bytes = [], 0, 0
     except Exception:
         if held:
             yield _joined(held)
@@ -278,7 +293,7 @@ def _rejects_by_row(path: str, raw: RawBatch, checked: Any) -> dict[int, tuple[l
     out: dict[int, tuple[list[Reject], Any]] = {}
     if not checked.rejects.num_rows:
         return out
-    texts = {p.row: p.text for p in raw.problems}
+    texts = {p.row: p.record for p in raw.problems}
     at = pc.index_in(checked.rejected_rows, value_set=raw.rows)
     records = (
         raw.batch.take(pc.fill_null(at, 0)).to_pylist() if raw.batch.num_rows else [None] * len(at)
@@ -330,6 +345,7 @@ class Reader:
         self._on_reject = on_reject
         self._engine = engine
         self._it: Generator[Any, None, None] = self._objects()
+        self._streamed = False
 
     @property
     def rejected(self) -> int:
@@ -353,7 +369,7 @@ class Reader:
                 for item in self.format.read(source, self.entity, self.path):
                     self.read_rows += 1
                     if isinstance(item, RowProblem):
-                        self._rejects.add(_row_rejects(self.path, item, None), item.text)
+                        self._rejects.add(_row_rejects(self.path, item, None), item.record)
                         continue
                     try:
                         obj = decoder.decode(item.values)
@@ -453,6 +469,41 @@ class Reader:
         if self._on_reject == "error" and self.rejected:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
+    def to_arrow(self) -> pa.Table:
+        """The valid rows as one Arrow table in the entity's schema.
+
+        Use instead of iterating objects (not both): no object is built with a columnar
+        reader. The rejects are handled as when iterating: with ``on_reject="error"``
+        they are raised (:class:`RejectedRowsError`) once every row is read. A reader is
+        read once.
+        """
+        self._read_once()
+        return pa.Table.from_batches(
+            [batch for batch, _ in self.batches()], schema=arrow_schema(self.entity)
+        )
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The valid rows as an Arrow C stream (the PyCapsule interface), batch by batch as
+        they are read: ``polars.DataFrame(reader)``, ``duckdb.sql("select ... from reader")``
+        and ``pyarrow.table(reader)`` take a read without a Python object per row.
+
+        A reader is read once: a second stream is an error. With ``on_reject="error"`` a
+        rejected row makes the stream fail after the valid rows, with the rejects' message.
+        """
+        self._read_once()
+        stream = (batch for batch, _ in self.batches())
+        reader = pa.RecordBatchReader.from_batches(arrow_schema(self.entity), stream)
+        return reader.__arrow_c_stream__(requested_schema)
+
+    def __arrow_c_schema__(self) -> Any:
+        """The schema of the stream (the entity's), without reading: what DuckDB asks first."""
+        return arrow_schema(self.entity).__arrow_c_schema__()
+
+    def _read_once(self) -> None:
+        if self._streamed:
+            raise ArgumentError(f"{self.path}: this reader has been read: read the file again")
+        self._streamed = True
+
     def __iter__(self) -> Reader:
         return self
 
@@ -492,6 +543,7 @@ def read(
     path = Path(path)
     if not path.is_file():
         raise FormatError(str(path), "no such file")
+    paths_apart(source=path, rejects=rejects)  # a rejects file must not replace the source
     fmt = _resolve_read(path, format)
     return Reader(
         path,

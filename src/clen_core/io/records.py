@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -41,6 +42,9 @@ __all__ = [
     "FALSE_TEXT",
     "FLOAT_TEXT",
     "INT_TEXT",
+    "KEPT_CHARACTERS",
+    "NON_FINITE",
+    "TOO_LARGE_FLOAT",
     "TRUE_TEXT",
     "Decoder",
     "Flavour",
@@ -48,10 +52,13 @@ __all__ = [
     "RawRecord",
     "Reject",
     "RowProblem",
+    "json_bytes",
     "json_ready",
     "json_rows",
     "json_value",
+    "kept",
     "records_from_batches",
+    "too_many_items",
 ]
 
 Flavour = Literal["text", "json", "python"]
@@ -76,9 +83,18 @@ class RowProblem:
     reason: str
     """What is wrong with the row."""
     text: str | None = None
-    """The row's text, when the reader has it."""
+    """The row's text, when the reader has it (or, with ``field``, the offending value's)."""
     field: str | None = None
     """The field at fault, when the reader can tell (e.g. a Parquet date out of range)."""
+    values: Mapping[str, Any] | None = None
+    """The row's values, JSON-ready, when the reader has them although the row cannot be
+    read as it stands (a typed Parquet row with a value Python cannot hold): the rejects
+    file keeps them, so that the row can be recovered."""
+
+    @property
+    def record(self) -> Any:
+        """What the rejects file keeps of the row: its values when known, else its text."""
+        return self.values if self.values is not None else self.text
 
 
 @attrs.frozen
@@ -141,6 +157,46 @@ class Reject:
         }
 
 
+KEPT_CHARACTERS = 1000
+"""Characters of a rejected value kept in memory (``Reader.rejects``, reports, ``--json``);
+the rejects file has it whole."""
+_KEPT_ITEMS = 100
+
+
+def kept(reject: Reject) -> Reject:
+    """``reject`` as it is kept in memory, among up to ``max_findings`` others: its value
+    cut when long (a text to :data:`KEPT_CHARACTERS`, a list or mapping to its first 100
+    items), so that what is kept is bounded by the limits whatever the rows hold."""
+    value = reject.value
+    if isinstance(value, str):
+        if len(value) <= KEPT_CHARACTERS:
+            return reject
+        short: Any = value[:KEPT_CHARACTERS] + f"… ({len(value):,} characters)"
+    elif isinstance(value, list | tuple):
+        if len(value) <= _KEPT_ITEMS and not any(_long(v) for v in value):
+            return reject
+        short = [_short(v) for v in value[:_KEPT_ITEMS]]
+        if len(value) > _KEPT_ITEMS:
+            short.append(f"… ({len(value):,} items)")
+    elif isinstance(value, Mapping):
+        if len(value) <= _KEPT_ITEMS and not any(_long(v) for v in value.values()):
+            return reject
+        short = {k: _short(v) for k, v in list(value.items())[:_KEPT_ITEMS]}
+    else:
+        return reject
+    return attrs.evolve(reject, value=short)
+
+
+def _long(value: Any) -> bool:
+    return isinstance(value, str) and len(value) > KEPT_CHARACTERS
+
+
+def _short(value: Any) -> Any:
+    if _long(value):
+        return value[:KEPT_CHARACTERS] + f"… ({len(value):,} characters)"
+    return value
+
+
 # --------------------------------------------------------------------------- decoding
 
 
@@ -195,7 +251,7 @@ def _text_scalar(shape: ScalarShape) -> Convert:
     if py is int:
         return _grammar(_INT, int, "expected a whole number")
     if py is float:
-        return _grammar(_FLOAT, float, "expected a number")
+        return _grammar(_FLOAT, _finite_float, "expected a number")
     if py is Decimal:
         return _grammar(_DECIMAL, Decimal, "expected a decimal number such as 1250.00")
     if py is bool:
@@ -225,8 +281,7 @@ def _iso_date(v: Any) -> Any:
 def _json_scalar(shape: ScalarShape) -> Convert:
     py = shape.py
     if py is float:
-        # Exact JSON parsing gives Decimal; its nearest float is the literal's float.
-        return lambda v: float(v) if isinstance(v, Decimal) else v
+        return _json_float
     if py is int:
         return _json_int
     if py is Decimal:
@@ -244,6 +299,32 @@ def _json_scalar(shape: ScalarShape) -> Convert:
     return lambda v: v
 
 
+TOO_LARGE_FLOAT = "a number too large for a float (beyond ±1.8e308)"
+"""The reason a number no float holds is refused (in text, JSON or a Python int)."""
+_TOO_LARGE = TOO_LARGE_FLOAT
+
+
+def _json_float(v: Any) -> Any:
+    # Exact JSON parsing gives Decimal (or int); its nearest float is the literal's float.
+    if isinstance(v, Decimal | int) and not isinstance(v, bool):
+        try:
+            f = float(v)
+        except OverflowError:  # an int of hundreds of digits
+            raise _Unfit(_TOO_LARGE) from None
+        if math.isinf(f) and (isinstance(v, int) or v.is_finite()):
+            raise _Unfit(_TOO_LARGE)
+        return f
+    return v
+
+
+def _finite_float(text: str) -> float:
+    # The text is a number (FLOAT_TEXT): an infinite float means one too large for it.
+    f = float(text)
+    if math.isinf(f):
+        raise _Unfit(_TOO_LARGE)
+    return f
+
+
 def _json_int(v: Any) -> Any:
     # 1e999999999 is integral, but int() of it would take minutes: beyond 19 digits no
     # int64 holds it anyway.
@@ -254,43 +335,71 @@ def _json_int(v: Any) -> Any:
     return v
 
 
-def _json_shape(shape: Shape) -> Convert:
+def too_many_items(n: int, max_items: int, shape: Shape) -> str:
+    """The reason a list or mapping of ``n`` items is refused (over ``max_items``)."""
+    what = "a mapping of {:,} entries" if isinstance(shape, MapShape) else "a list of {:,} items"
+    return f"{what.format(n)}, more than {max_items:,} (max_items)"
+
+
+def _json_shape(shape: Shape, max_items: int) -> Convert:
     if isinstance(shape, ScalarShape):
         return _json_scalar(shape)
     if isinstance(shape, ListShape):
-        item = _json_shape(shape.item)
+        item = _json_shape(shape.item, max_items)
 
         def to_list(v: Any) -> Any:
             if not isinstance(v, list | tuple):
                 return v  # the entity check says "expected a list"
+            if len(v) > max_items:
+                raise _Unfit(too_many_items(len(v), max_items, shape))
             return tuple(None if x is None else item(x) for x in v)
 
         return to_list
-    value = _json_shape(shape.value)
+    value = _json_shape(shape.value, max_items)
 
     def to_map(v: Any) -> Any:
         if not isinstance(v, Mapping):
             return v
+        if len(v) > max_items:
+            raise _Unfit(too_many_items(len(v), max_items, shape))
         return {k: None if x is None else value(x) for k, x in v.items()}
 
     return to_map
 
 
-def _python_shape(shape: Shape) -> Convert:
+def _python_shape(shape: Shape, max_items: int) -> Convert:
     if isinstance(shape, ScalarShape):
         return lambda v: v
     if isinstance(shape, ListShape):
-        item = _python_shape(shape.item)
-        return lambda v: tuple(None if x is None else item(x) for x in v)
-    value = _python_shape(shape.value)
-    # Arrow gives maps as lists of (key, value) pairs.
-    return lambda v: {k: None if x is None else value(x) for k, x in v}
+        item = _python_shape(shape.item, max_items)
+
+        def to_list(v: Any) -> Any:
+            if len(v) > max_items:
+                raise _Unfit(too_many_items(len(v), max_items, shape))
+            return tuple(None if x is None else item(x) for x in v)
+
+        return to_list
+    value = _python_shape(shape.value, max_items)
+
+    def to_map(v: Any) -> Any:
+        # Arrow gives maps as lists of (key, value) pairs, which may repeat a key: never
+        # resolved silently (the JSON and CSV readers refuse a repeated key too).
+        if len(v) > max_items:
+            raise _Unfit(too_many_items(len(v), max_items, shape))
+        out = {k: None if x is None else value(x) for k, x in v}
+        if len(out) != len(v):
+            seen: set[Any] = set()
+            twice = next(k for k, _ in v if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise _Unfit(f"key {twice!r} appears twice")
+        return out
+
+    return to_map
 
 
-def _text_shape(shape: Shape) -> Convert:
+def _text_shape(shape: Shape, max_items: int) -> Convert:
     if isinstance(shape, ScalarShape):
         return _text_scalar(shape)
-    nested = _json_shape(shape)
+    nested = _json_shape(shape, max_items)
 
     def from_json_cell(v: str) -> Any:
         depth = limits.current().max_nesting_depth
@@ -317,7 +426,7 @@ def _kind(shape: Shape) -> str:
     return "array" if isinstance(shape, ListShape) else "object"
 
 
-_MAKERS: dict[str, Callable[[Shape], Convert]] = {
+_MAKERS: dict[str, Callable[[Shape, int], Convert]] = {
     "text": _text_shape,
     "json": _json_shape,
     "python": _python_shape,
@@ -331,7 +440,11 @@ class Decoder:
         self.info = info
         """The entity decoded."""
         make = _MAKERS[flavour]
-        self._fields: list[tuple[FieldInfo, Convert]] = [(f, make(f.shape)) for f in info.fields]
+        # Read once per decoder, that is per file (or per checked batch).
+        max_items = limits.current().max_items
+        self._fields: list[tuple[FieldInfo, Convert]] = [
+            (f, make(f.shape, max_items)) for f in info.fields
+        ]
         self._names = frozenset(info.field_names)
         self._defaults = {
             a.name: a.default
@@ -349,7 +462,7 @@ class Decoder:
     @staticmethod
     def python_converter(shape: Shape) -> Callable[[Any], Any]:
         """How an Arrow Python value of ``shape`` becomes the field's value (maps, tuples)."""
-        return _python_shape(shape)
+        return _python_shape(shape, limits.current().max_items)
 
     def decode(self, values: Mapping[str, Any]) -> Any:
         """The entity object, or :class:`~clen_core.InvalidObjectError` listing every bad field."""
@@ -369,7 +482,7 @@ class Decoder:
                 kwargs[f.name] = None if v is None else convert(v)
             except _Unfit as exc:
                 errors.append(FieldError(f.name, v, str(exc)))
-            except (TypeError, ValueError, AttributeError) as exc:
+            except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
                 errors.append(FieldError(f.name, v, f"cannot be read: {exc}"))
         if errors:
             # Also report the fields that do not fit although they parsed, and the
@@ -397,10 +510,18 @@ class Decoder:
 # --------------------------------------------------------------------------- encoding
 
 
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""How a NaN or infinite float is written in JSON output (rejects files, reports,
+``--json``): as these strings, since JSON has no such numbers."""
+
+
 def json_value(value: Any) -> Any:
-    """A Python value in JSON-ready form: dates ISO, decimals exact text, tuples as lists."""
-    if value is None or isinstance(value, bool | int | float | str):
+    """A Python value in JSON-ready form: dates ISO, decimals exact text, tuples as lists,
+    NaN and infinities as the strings of :data:`NON_FINITE`."""
+    if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else NON_FINITE[repr(value)]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date):
@@ -410,6 +531,31 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): json_value(v) for k, v in value.items()}
     return str(value)
+
+
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_bytes(value: Any, *, indent: int | None = None) -> bytes:
+    """``value`` as JSON text in UTF-8 that every JSON reader takes, whatever it holds.
+
+    Non-finite floats become the strings of :data:`NON_FINITE` (JSON has no NaN),
+    dates and decimals their text (:func:`json_value`); a lone surrogate (which UTF-8
+    cannot hold: it comes from a ``\\ud800`` escape in a JSON file) is written as that
+    escape again, so the text read is kept exactly (a high and a low surrogate side by
+    side, which JSON reads as one character, cannot come from a JSON file); U+0085,
+    U+2028 and U+2029 are escaped, so that no line reader splits a line of JSON Lines.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    except (TypeError, ValueError):  # a NaN, a date, a decimal: made JSON-ready first
+        text = json.dumps(json_value(value), ensure_ascii=False, allow_nan=False, indent=indent)
+    if not text.isascii():
+        for char, escaped in _LINE_BREAKS.items():
+            if char in text:
+                text = text.replace(char, escaped)
+    # Inside a JSON string a lone surrogate's backslash escape is the JSON escape itself.
+    return text.encode("utf-8", "backslashreplace")
 
 
 def json_ready(shape: Shape, value: Any) -> Any:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 from clen_core.errors import DuplicateKeyError
+from clen_core.model import _html
 from clen_core.model.entity import EntityInfo, get_entity
 
-__all__ = ["Dataset", "DuplicateKeyError"]
+__all__ = ["Dataset", "DuplicateKeyError", "set_arrow_converter"]
 
 E = TypeVar("E")
+
+_to_arrow: Callable[[list[Any], str], Any] | None = None
+"""Objects of one entity to an Arrow table: the schema floor's ``to_arrow``, above this one."""
+
+
+def set_arrow_converter(convert: Callable[[list[Any], str], Any]) -> None:
+    """Install what :meth:`Dataset.to_arrow` converts with (``clen_core.schema.arrow`` does,
+    when it is imported: the model does not import the floors above it)."""
+    global _to_arrow
+    _to_arrow = convert
 
 
 class Dataset:
@@ -83,6 +94,13 @@ class Dataset:
         """Number of records per entity."""
         return {name: len(t) for name, t in self._tables.items() if t}
 
+    def to_arrow(self, entity: type[Any] | str) -> Any:
+        """The records of one entity as a ``pyarrow.Table`` in the entity's Arrow schema
+        (:func:`clen_core.arrow_schema`), in insertion order; empty when it has none."""
+        if _to_arrow is None:  # pragma: no cover - clen_core's import installs it
+            raise RuntimeError("clen_core.schema.arrow is not loaded: import clen_core first")
+        return _to_arrow(self.records(entity), get_entity(entity).name)
+
     def __iter__(self) -> Iterator[object]:
         for table in self._tables.values():
             yield from table.values()
@@ -102,3 +120,23 @@ class Dataset:
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v}" for k, v in self.counts().items())
         return f"Dataset({inner})"
+
+    def _repr_html_(self) -> str:
+        counts = self.counts()
+        summary = _html.table(("entity", "records"), ((n, f"{c:,}") for n, c in counts.items()))
+        parts = [f"<p><strong>Dataset</strong>: {len(self):,} record(s)</p>", summary]
+        for info in self.entities:
+            records = self._tables[info.name].values()
+            # The first records of each entity, every field a column (values escaped, cut).
+            rows = ([getattr(obj, f.name) for f in info.fields] for obj in records)
+            preview = _html.table(info.field_names, rows, total=counts[info.name],
+                                  limit=_PREVIEW, what=f"{info.name} records")  # fmt: skip
+            parts.append(
+                f"<details><summary>{_html.cell(info.name)} ({counts[info.name]:,})</summary>"
+                f"{preview}</details>"
+            )
+        return "<div>" + "".join(parts) + "</div>"
+
+
+_PREVIEW = 10
+"""Records of each entity shown in a dataset's notebook display."""

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, dataclass_transform
 import attrs
 
 from clen_core.errors import FieldError, InvalidObjectError, UnknownEntityError
+from clen_core.model import _html
 from clen_core.model.fields import (
     FieldInfo,
     ListShape,
@@ -173,6 +174,68 @@ class EntityInfo:
                 errors.extend(constraint.errors(obj))
         return errors
 
+    def __repr__(self) -> str:
+        return (
+            f"EntityInfo({self.name!r}, class={self.cls.__name__}, key={self.key!r}, "
+            f"fields={len(self.fields)}, version={self.version})"
+        )
+
+    def _repr_html_(self) -> str:
+        # What a notebook shows of an entity's schema: its fields, types and constraints.
+        rows = (
+            (f.name, _type_text(f.shape), "yes" if f.is_required else "",
+             "; ".join(_constraint_texts(f)), f.description.replace("``", ""))
+            for f in self.fields
+        )  # fmt: skip
+        head = ("field", "type", "required", "constraints", "description")
+        together = "".join(f"<li>{_html.cell(c.describe().replace('`', ''))}</li>"
+                           for c in self.constraints)  # fmt: skip
+        return (
+            f"<div><p><strong>{_html.cell(self.name)}</strong> "
+            f"({_html.cell(self.cls.__name__)}, schema version {self.version}): "
+            f"{_html.cell(self.description.replace('``', ''), 10 * _html.CHARS)}<br>"
+            f"Key: {_html.cell(', '.join(self.key))}</p>"
+            f"{_html.table(head, rows, limit=len(self.fields))}"
+            + (f"<p>Across fields:</p><ul>{together}</ul>" if together else "")
+            + "</div>"
+        )
+
+
+def _type_text(shape: Shape) -> str:
+    if isinstance(shape, ListShape):
+        return f"list of {_type_text(shape.item)}"
+    if isinstance(shape, MapShape):
+        return f"map {_type_text(shape.key)} → {_type_text(shape.value)}"
+    return "enum" if shape.enum is not None else shape.py.__name__
+
+
+def _constraint_texts(f: FieldInfo) -> list[str]:
+    s = f.spec
+    out = []
+    if s.code:
+        out.append(f"code {s.code}")
+    if s.key_code:
+        out.append(f"keys: code {s.key_code}")
+    if f.scalar.enum is not None:
+        out.append("one of " + ", ".join(m.value for m in f.scalar.enum))
+    out += [f"{sym} {getattr(s, a)}" for a, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"))
+            if getattr(s, a) is not None]  # fmt: skip
+    if f.scalar.py is str and s.min_length and s.min_length > 1:
+        out.append(f"≥ {s.min_length} chars")
+    if f.scalar.py is str and s.max_length is not None:
+        out.append(f"≤ {s.max_length} chars")
+    if s.pattern:
+        out.append(f"matches {s.pattern}")
+    if s.min_items:
+        out.append(f"≥ {s.min_items} item(s)")
+    if s.unique_items:
+        out.append("distinct items")
+    if s.unit:
+        out.append(f"unit {s.unit}")
+    if s.ref:
+        out.append(f"refers to {s.ref}")
+    return out
+
 
 ENTITY_REGISTRY: Registry[EntityInfo] = Registry(
     "entity",
@@ -201,7 +264,9 @@ def get_entity(name: str | type | object) -> EntityInfo:
         return ENTITY_REGISTRY.get(name)
     info = getattr(name, "__clen_entity__", None)
     if not isinstance(info, EntityInfo):
-        raise UnknownEntityError(f"{name!r} is not a clen_core entity")
+        # A data frame's repr is a page of its rows: the type says what was given.
+        what = repr(name) if isinstance(name, type) else f"an object of type {type(name).__name__}"
+        raise UnknownEntityError(f"{what} is not a clen_core entity")
     return info
 
 

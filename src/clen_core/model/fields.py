@@ -296,7 +296,10 @@ def _float_check(spec: Spec) -> Check:
     def check_float(v: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise _Bad(f"expected a number, got {_type_name(v)}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # a whole number of hundreds of digits
+            raise _Bad("a number too large for a float (beyond ±1.8e308)") from None
         if not math.isfinite(v):
             raise _Bad("expected a finite number, got NaN or infinity")
         _range_check(spec, v)

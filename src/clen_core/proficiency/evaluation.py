@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 import attrs
 
 from clen_core.errors import StatisticsError
+from clen_core.model import _html
 from clen_core.model.proficiency import (
     AssignedValueSource,
     Censoring,
@@ -243,6 +244,42 @@ class PTEvaluation:
             "scores": [to_json(s) for s in self.scores],
         }
 
+    def __repr__(self) -> str:
+        m = self.summary
+        counts = ", ".join(f"{c.value}={n}" for c, n in m.counts.items())
+        return (
+            f"PTEvaluation(study={m.study_id!r}, analyte={m.analyte!r}, "
+            f"x_pt={m.assigned_value:.6g} {m.unit}, sigma_pt={m.sigma_pt:.6g}, "
+            f"laboratories={m.laboratories}, {counts})"
+        )
+
+    def _repr_html_(self) -> str:
+        m = self.summary
+        facts = [
+            ("assigned value x_pt", f"{_html.text(m.assigned_value)} {m.unit}",
+             m.assigned_value_source),
+            ("u(x_pt)", _html.text(m.assigned_uncertainty), m.characterisation_uncertainty_source),
+            ("σ_pt", _html.text(m.sigma_pt), m.sigma_pt_source),
+            ("classed by", m.classified_by, m.classified_by_reason),
+            ("laboratories", m.laboratories,
+             f"{m.p} in the statistics, {m.censored} censored, {m.not_returned} not returned"),
+            *((f"{c.value}", n, "") for c, n in m.counts.items()),
+            ("not classified", m.not_classified, ""),
+            ("action signals (|Eₙ| ≥ 1)", m.action_signals, ""),
+        ]  # fmt: skip
+        scores = (
+            (s.lab_id, s.value, s.censoring, s.z, s.z_prime, s.zeta, s.en, s.classification,
+             s.note)
+            for s in self.scores
+        )  # fmt: skip
+        head = ("laboratory", "x", "censored", "z", "z′", "ζ", "Eₙ", "class", "note")
+        return (
+            f"<div><p><strong>Study {_html.cell(m.study_id)}</strong>: "
+            f"{_html.cell(m.analyte)} ({_html.cell(m.unit)})</p>"
+            f"{_html.table(('', 'value', 'how'), facts)}"
+            f"{_html.table(head, scores, total=len(self.scores), what='laboratories')}</div>"
+        )
+
 
 @attrs.frozen
 class QualitativeEvaluation:
@@ -265,6 +302,25 @@ class QualitativeEvaluation:
             "outcome": self.outcome.to_dict(),
             "not_returned": list(self.not_returned),
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"QualitativeEvaluation(study={self.study.study_id!r}, "
+            f"kind={self.study.kind.value!r}, not_returned={len(self.not_returned)})"
+        )
+
+    def _repr_html_(self) -> str:
+        # The outcome's own figures (its kind of study decides which): the plain ones.
+        facts = [
+            (k, v) for k, v in self.outcome.to_dict().items()
+            if v is None or isinstance(v, str | int | float | bool)
+        ]  # fmt: skip
+        facts.append(("not returned", ", ".join(self.not_returned)))
+        return (
+            f"<div><p><strong>Study {_html.cell(self.study.study_id)}</strong>: "
+            f"{_html.cell(self.study.analyte)} ({_html.cell(self.study.kind)})</p>"
+            f"{_html.table(('', 'value'), facts)}</div>"
+        )
 
 
 @attrs.frozen
@@ -310,6 +366,51 @@ class RoundEvaluation:
             "studies": [s.to_dict() for s in self.studies],
             "combined": [c.to_dict() for c in self.combined],
         }
+
+    def __repr__(self) -> str:
+        name = None if self.pt_round is None else self.pt_round.round_id
+        return (
+            f"RoundEvaluation(round={name!r}, studies={len(self.studies)}, "
+            f"combined={len(self.combined)})"
+        )
+
+    def _repr_html_(self) -> str:
+        title = (
+            "Studies evaluated"
+            if self.pt_round is None
+            else f"Round {_html.cell(self.pt_round.round_id)}: {_html.cell(self.pt_round.title)}"
+        )
+        rows = (_study_row(e) for e in self.studies)
+        head = ("study", "analyte", "kind", "laboratories", "x_pt", "σ_pt", *_CLASSES)
+        combined = ""
+        if self.combined:
+            rows_c = ((c.lab_id, c.n, c.rescaled_sum_z, c.sum_squared_z) for c in self.combined)
+            combined = (
+                "<p>Combined scores (read alongside the individual ones, 9.8):</p>"
+                + _html.table(("laboratory", "n", "RSZ", "SSZ"), rows_c,
+                              total=len(self.combined), what="laboratories")
+            )  # fmt: skip
+        details = "".join(
+            f"<details><summary>{_html.cell(e.study.study_id)}</summary>{e._repr_html_()}</details>"
+            for e in self.studies[: _html.ROWS]
+        )
+        return (
+            f"<div><p><strong>{title}</strong></p>"
+            f"{_html.table(head, rows, total=len(self.studies), what='studies')}"
+            f"{combined}{details}</div>"
+        )
+
+
+_CLASSES = tuple(c.value for c in ScoreClass)
+
+
+def _study_row(e: PTEvaluation | QualitativeEvaluation) -> tuple[Any, ...]:
+    if isinstance(e, QualitativeEvaluation):
+        return (e.study.study_id, e.study.analyte, e.study.kind, None, None, None,
+                *(None for _ in _CLASSES))  # fmt: skip
+    m = e.summary
+    return (m.study_id, m.analyte, e.study.kind, m.laboratories, m.assigned_value, m.sigma_pt,
+            *(m.counts.get(c, 0) for c in ScoreClass))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- one study

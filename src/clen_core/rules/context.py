@@ -154,7 +154,7 @@ class Context:
     ) -> None:
         assert self.rule is not None
         rule, report = self.rule, self.report
-        kept = min(n, report.room)
+        kept = min(n, report.room_for(rule.severity))
         report.count(rule.id, rule.severity, n - kept)
         if not kept:
             return

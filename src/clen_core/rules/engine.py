@@ -25,45 +25,107 @@ __all__ = ["ROW_COLUMN", "Context", "Validation", "validate"]
 Data: TypeAlias = Dataset | Mapping[Any, Iterable[Any] | pa.Table] | pa.Table | Iterable[Any]
 
 
-def _as_tables(data: Data) -> dict[str, pa.Table]:
+def _as_tables(data: Data, entity: str | type | None) -> dict[str, pa.Table]:
+    if not isinstance(data, Iterable | pa.Table):
+        raise ArgumentError(
+            f"{_what(data)} is not data to validate: expected entity objects, a Dataset, "
+            "{entity: objects or table}, or a table"
+        )
+    if entity is not None:
+        info = get_entity(entity)
+        if isinstance(data, Dataset | Mapping):
+            raise ArgumentError(
+                f"entity={info.name!r} is for the rows of one entity: a "
+                f"{type(data).__name__} says the entity of its records itself"
+            )
+        if isinstance(data, pa.Table):
+            declared = (data.schema.metadata or {}).get(b"clen_core.entity", info.name.encode())
+            if declared != info.name.encode():
+                raise ArgumentError(
+                    f"the table holds {declared.decode('utf-8', 'replace')!r} records (its "
+                    f"clen_core.entity metadata), not {info.name!r}"
+                )
+            return {info.name: data}
+        _refuse_arrow(data)
+        objects = list(data)
+        for i, obj in enumerate(objects):
+            if getattr(type(obj), "__clen_entity__", None) is not info:
+                raise ArgumentError(
+                    f"item {i + 1} is {_what(obj)}; entity={info.name!r} wants "
+                    f"{info.cls.__name__} objects"
+                )
+        return {info.name: to_arrow(objects, info.name)}
     if isinstance(data, pa.Table):
         name = (data.schema.metadata or {}).get(b"clen_core.entity")
         if name is None:
             raise ArgumentError(
-                "a bare Arrow table needs clen_core.entity metadata; pass {entity: table}"
+                "a bare Arrow table needs clen_core.entity metadata or entity=; "
+                "or pass {entity: table}"
             )
         return {name.decode(): data}
     if isinstance(data, Dataset):
         return {info.name: to_arrow(data.records(info.name), info.name) for info in data.entities}
     if isinstance(data, Mapping):
         out = {}
-        for entity, records in data.items():
-            info = get_entity(entity)
-            out[info.name] = (
-                records if isinstance(records, pa.Table) else to_arrow(records, info.name)
-            )
+        for key, records in data.items():
+            info = get_entity(key)
+            if isinstance(records, pa.Table):
+                out[info.name] = records
+                continue
+            _refuse_arrow(records)
+            out[info.name] = to_arrow(records, info.name)
         return out
+    _refuse_arrow(data)
     groups: dict[str, list[Any]] = {}
-    for obj in data:
-        groups.setdefault(get_entity(obj).name, []).append(obj)
+    for i, obj in enumerate(data):
+        owner = getattr(type(obj), "__clen_entity__", None)
+        if not isinstance(owner, EntityInfo):
+            raise ArgumentError(
+                f"item {i + 1} is {_what(obj)}, not an entity object: validate takes "
+                "entity objects, a Dataset, {entity: objects or table}, or a table"
+            )
+        groups.setdefault(owner.name, []).append(obj)
     return {name: to_arrow(objs, name) for name, objs in groups.items()}
+
+
+def _what(obj: object) -> str:
+    # A type, not a repr: the repr of a frame or a series is a page of its rows.
+    return f"a {type(obj).__module__.split('.')[0]}.{type(obj).__qualname__}"
+
+
+def _refuse_arrow(data: object) -> None:
+    """A table or frame other than a pyarrow Table is rows to check, not rows checked."""
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        raise ArgumentError(
+            f"{_what(data)} holds rows not checked against their entity: "
+            "clen_core.validate(data, entity=...) checks them (as a file's rows are) "
+            "and then runs the rules; this function takes objects, or pyarrow Tables "
+            "of rows already checked"
+        )
 
 
 def validate(
     data: Data,
     *,
+    entity: str | type | None = None,
     only: Iterable[str] | None = None,
     max_findings: int | None = None,
 ) -> Report:
     """Run the registered rules over ``data`` and return the :class:`Report`.
 
     ``data`` is a :class:`Dataset`, a mapping of entity (name or class) to
-    objects or an Arrow table, or an iterable of entity objects. Cross-entity
+    objects or an Arrow table, or an iterable of entity objects; with
+    ``entity``, the objects (or the Arrow table) of that one entity. Cross-entity
     rules (references, declared vs found CN code) run when both entities are
     present. ``only`` restricts the run to some rule IDs. ``max_findings``: findings
     kept in memory (default ``clen_core.limits.current().max_findings``).
+
+    The rows of an Arrow table are taken as valid: in the entity's schema, each
+    a valid object's (as :func:`~clen_core.to_arrow` and the readers give them).
+    :func:`clen_core.validate` (:func:`clen_core.io.frames.validate`) also takes
+    tables and frames of any library, and checks their rows first.
     """
-    tables = _as_tables(data)
+    tables = _as_tables(data, entity)
     report = Report() if max_findings is None else Report(max_findings=max_findings)
     report.records = {name: t.num_rows for name, t in tables.items()}
     ctx = Context(tables, report)

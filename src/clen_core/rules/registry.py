@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from clen_core.rules.context import Context
 
 __all__ = [
+    "BUILTIN",
     "RULES",
     "Reads",
     "Rule",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 _RULE_ID = re.compile(r"[A-Z][A-Z0-9]{1,7}-[0-9]{3}")
+
+BUILTIN = "clen_core"
+"""The :attr:`Rule.origin` of clen_core's own rules (and of rules registered directly,
+outside any plugin)."""
 
 RecordCheck = Callable[[Any], Iterable[tuple[str | None, Any, str]]]
 """A per-record check: yields ``(field, value, message)`` for each problem of one object."""
@@ -53,8 +58,9 @@ class Rule:
     """One line: what it looks for."""
     check: Callable[[Context], None] = attrs.field(repr=False, eq=False)
     """Runs over the tables of a validation and reports through the context."""
-    origin: str = "clen_core"
-    """Who registered it (a plugin's name for plugin rules)."""
+    origin: str = BUILTIN
+    """Who registered it: the name of the plugin (its entry point) whose
+    ``clen_register_rules`` hook did, set by the plugin manager; :data:`BUILTIN` otherwise."""
     reads: Reads = attrs.field(default=None, kw_only=True, repr=False, eq=False)
     """The fields of an entity's table it reads when that entity is validated on its own
     (what ``clen validate`` keeps of each row for the rules): names, a function of the
@@ -64,6 +70,12 @@ class Rule:
     tables), reporting in row order: its findings on a table are then its findings on the
     consecutive parts of it, one part after the other. Such a rule may run batch by batch
     while a file is still being read (:class:`~clen_core.rules.engine.Validation`)."""
+
+    @property
+    def plugin(self) -> str | None:
+        """The plugin that registered it (what ``clen rules`` shows); ``None`` for a
+        built-in rule."""
+        return None if self.origin == BUILTIN else self.origin
 
     def fields_read(self, info: EntityInfo) -> frozenset[str] | None:
         """The fields of ``info``'s table this rule reads (``None``: any of them)."""
@@ -155,7 +167,7 @@ def record_rule(
     entity: str,
     description: str,
     *,
-    origin: str = "clen_core",
+    origin: str = BUILTIN,
     register: bool = True,
 ) -> Callable[[RecordCheck], Rule]:
     """Make a per-record rule: a function of one object yielding ``(field, value, message)``.

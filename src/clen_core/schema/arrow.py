@@ -14,24 +14,29 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core._version import __version__
-from clen_core.errors import FieldError, InvalidObjectError
+from clen_core.errors import ArgumentError, FieldError, InvalidObjectError
+from clen_core.model import dataset as _dataset
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Shape, Spec
 
 __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
+    "ArrowStream",
     "arrow_schema",
+    "arrow_stream",
     "arrow_type",
     "conform",
+    "fit",
     "from_arrow",
     "int_range",
+    "plain_type",
     "python_values",
     "to_arrow",
 ]
@@ -223,3 +228,119 @@ def from_arrow(table: pa.Table, entity: str | type) -> list[Any]:
         except InvalidObjectError as exc:
             raise InvalidObjectError(info.name, exc.errors, row=i + 1) from None
     return out
+
+
+# Dataset.to_arrow (in the model, the floor below) converts through this module.
+_dataset.set_arrow_converter(to_arrow)
+
+
+@runtime_checkable
+class ArrowStream(Protocol):
+    """An Arrow-compatible table or stream: an object with the Arrow PyCapsule stream
+    interface (pyarrow, Polars, pandas 2.2 and later, DuckDB...)."""
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The rows as an Arrow C stream (a PyCapsule)."""
+
+
+def arrow_stream(data: Any) -> pa.RecordBatchReader:
+    """The record batches of any Arrow-compatible table or stream: an object with the
+    Arrow PyCapsule interface (``__arrow_c_stream__`` or ``__arrow_c_array__``), such as a
+    pyarrow ``Table``, ``RecordBatch`` or ``RecordBatchReader``, a Polars or pandas (2.2
+    and later) DataFrame or a DuckDB relation, without copying it.
+
+    String, binary and list *views* (Polars exports text as ``string_view``) come as their
+    ``large_`` types, which every compute function takes.
+    """
+    what = f"an object of type {type(data).__name__}"
+    try:
+        if hasattr(data, "__arrow_c_stream__"):
+            reader = pa.RecordBatchReader.from_stream(data)
+        elif hasattr(data, "__arrow_c_array__"):
+            batch = pa.record_batch(data)
+            reader = pa.RecordBatchReader.from_batches(batch.schema, [batch])
+        else:
+            raise ArgumentError(
+                f"{what} is not an Arrow table or stream: expected one with the Arrow "
+                "PyCapsule interface (__arrow_c_stream__), such as a pyarrow Table, a Polars "
+                "or pandas DataFrame or a DuckDB relation"
+            )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        # A column (a Polars Series, a pyarrow Array) is a stream of values, not of rows.
+        raise ArgumentError(f"{what} is not a table of rows with named columns ({exc})") from None
+    schema = reader.schema
+    plain = pa.schema([f.with_type(_unviewed(f.type)) for f in schema], schema.metadata)
+    if plain.equals(schema):
+        return reader
+    return pa.RecordBatchReader.from_batches(plain, (b.cast(plain) for b in reader))
+
+
+def _unviewed(t: pa.DataType) -> pa.DataType:
+    """The type with views (string, binary, list) replaced by their ``large_`` types."""
+    if pa.types.is_string_view(t):
+        return pa.large_string()
+    if pa.types.is_binary_view(t):
+        return pa.large_binary()
+    if pa.types.is_dictionary(t):
+        return pa.dictionary(t.index_type, _unviewed(t.value_type), t.ordered)
+    if pa.types.is_map(t):
+        return pa.map_(t.key_field.with_type(_unviewed(t.key_type)),
+                       t.item_field.with_type(_unviewed(t.item_type)))  # fmt: skip
+    if pa.types.is_list_view(t) or pa.types.is_large_list_view(t) or pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_unviewed(t.value_type)))
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_unviewed(t.value_type)))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(t.value_field.with_type(_unviewed(t.value_type)), t.list_size)
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_unviewed(f.type)) for f in t])
+    return t
+
+
+def plain_type(t: pa.DataType) -> pa.DataType:
+    """The type without dictionary encoding (an enum's plain text), at any depth."""
+    if pa.types.is_dictionary(t):
+        return t.value_type
+    if pa.types.is_list(t):
+        return pa.list_(pa.field("item", plain_type(t.value_type), nullable=t.value_field.nullable))
+    if pa.types.is_map(t):
+        return pa.map_(t.key_type, plain_type(t.item_type))
+    return t
+
+
+def fit(batch: pa.RecordBatch, entity: str | type | EntityInfo) -> pa.RecordBatch:
+    """``batch`` with each field's column cast to the field's type (an enum's as plain
+    text) where that loses nothing; other columns as they are, views made ``large_``.
+
+    Engines and data frames bring their own types (``large_string``, timestamps for
+    dates, floats for whole numbers with gaps); once fitted, the checks, and their
+    verdicts, are those of a file. A column that cannot be cast whole is left as it is:
+    the checks then judge each of its values (a text ``"12"`` is not a whole number).
+    """
+    schema = arrow_schema(entity)
+    names, columns = [], []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        unviewed = _unviewed(column.type)
+        if not unviewed.equals(column.type):
+            column = column.cast(unviewed)
+        if name in schema.names:
+            want = plain_type(schema.field(name).type)
+            if not column.type.equals(want):
+                column = _cast(column, want)
+        names.append(name)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=names)
+
+
+def _cast(column: pa.Array, want: pa.DataType) -> pa.Array:
+    got = column.type
+    try:
+        if pa.types.is_timestamp(got) and pa.types.is_date32(want):
+            # A date that pandas made a midnight timestamp; anything else stays as is.
+            midnight = pc.equal(pc.cast(pc.cast(column, pa.date32()), got), column)
+            if not pc.all(pc.fill_null(midnight, True)).as_py():
+                return column
+            return pc.cast(column, pa.date32())
+        return pc.cast(column, want)  # safe: fails on overflow, truncation, bad text
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return column
