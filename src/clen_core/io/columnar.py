@@ -12,6 +12,8 @@ an object is built, and the text grammar of :mod:`clen_core.io.records`:
 - once per *distinct value* for code systems (CAS, CN, country, ...),
   decimals, lists and mappings: each distinct value goes through the field's
   own check, so those fields agree with the object path by construction;
+  codes already canonical and valid are first picked out vectorised
+  (:mod:`clen_core.codes._vector`) and kept as read, as ``parse`` would keep them;
 - cross-field constraints (``end ≥ start``, all-or-none) on the rows whose
   fields are individually valid.
 
@@ -34,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core import limits
+from clen_core.codes._vector import canonical_mask
 from clen_core.io.records import (
     FALSE_TEXT,
     FLOAT_TEXT,
@@ -121,6 +124,41 @@ def _per_distinct(f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any]) ->
     target = arrow_type(f.shape, f.spec)
     if pa.types.is_nested(raw.type):
         return _per_value_nested(f, raw, convert, target)
+    canonical = _canonical_codes(f, raw)
+    if canonical is not None:
+        # Codes already canonical and valid (the usual case) are kept as read; only the
+        # others, often none, go through the field's own check.
+        slow = pc.and_(pc.invert(canonical), pc.is_valid(raw))
+        if not pc.any(slow).as_py():
+            return _Column(raw, _nulls(len(raw)))
+        part = _per_distinct_values(f, pc.filter(raw, slow), convert, target)
+        return _Column(
+            pc.replace_with_mask(raw, slow, part.typed.cast(raw.type)),
+            pc.replace_with_mask(_nulls(len(raw)), slow, part.reason),
+        )
+    return _per_distinct_values(f, raw, convert, target)
+
+
+def _canonical_codes(f: FieldInfo, raw: pa.Array) -> pa.Array | None:
+    """Per row, whether a code field's text is surely a canonical, valid code (vectorised:
+    :func:`clen_core.codes._vector.canonical_mask`); None when the field has no such test."""
+    shape, spec = f.shape, f.spec
+    if not (
+        isinstance(shape, ScalarShape)
+        and shape.py is str
+        and spec.code is not None
+        and spec.pattern is None
+        and spec.max_length is None
+        and (spec.min_length or 0) <= 1  # a code is never empty
+        and raw.type.equals(_STRING)
+    ):
+        return None
+    return canonical_mask(spec.code, raw)
+
+
+def _per_distinct_values(
+    f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any], target: pa.DataType
+) -> _Column:
     # One hashing pass gives both the distinct values and where each row's value is.
     encoded = raw if pa.types.is_dictionary(raw.type) else pc.dictionary_encode(raw)
     distinct = encoded.dictionary.to_pylist()

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.codes import country, cus, hs
+from clen_core.codes._vector import cus_check_digit_mask
 from clen_core.errors import ArgumentError
 from clen_core.model.compliance import DEFAULT_RULE, DecisionRule, decide_arrays
 from clen_core.model.entity import EntityInfo, get_entity
@@ -409,8 +410,16 @@ def criteria_for_member(ctx: Context) -> None:
 )
 def cus_check_digit(ctx: Context) -> None:
     column = ctx.column("substance", "cus")
-    distinct = pc.unique(column).to_pylist()
-    bad = pa.array([c for c in distinct if not cus.check_digit_matches(c)], pa.string())
+    distinct = pc.unique(column).cast(pa.string())
+    # Canonical numbers vectorised (one per row when all differ); any other, per value.
+    matches = cus_check_digit_mask(distinct)
+    unsure = pc.filter(distinct, pc.is_null(matches)).to_pylist()
+    bad = pa.concat_arrays(
+        [
+            pc.filter(distinct, pc.invert(pc.fill_null(matches, True))),
+            pa.array([c for c in unsure if not cus.check_digit_matches(c)], pa.string()),
+        ]
+    )
     ctx.flag(
         "substance",
         _is_in(column, bad),
