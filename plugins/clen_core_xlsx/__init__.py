@@ -131,7 +131,7 @@ from clen_core.plugin_api import (
     records_from_batches,
 )
 
-from ._sheetml import Workbook, has_cells, sheet_rows
+from ._sheetml import Workbook, column_letters, has_cells, sheet_rows
 
 __all__ = [
     "INSTALL",
@@ -228,15 +228,6 @@ def _xml(text: str) -> str:
     text = _LITERAL.sub("_x005F_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _UNSAYABLE.sub(_unsayable, text)
-
-
-def _column_letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 _STRING = '<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
@@ -492,7 +483,7 @@ def _sheet_xml(
     """The worksheet of one entity, in pieces: header, then one piece per batch (``path``:
     the workbook's, for errors)."""
     names = info.field_names
-    letters = [_column_letters(i) for i in range(len(names))]
+    letters = [column_letters(i) for i in range(len(names))]
     widths = "".join(
         f'<col min="{i}" max="{i}" width="{max(10, len(n) + 3)}" customWidth="1"/>'
         for i, n in enumerate(names, 1)
@@ -829,7 +820,7 @@ def _header(
     for i, name in enumerate(names):
         if name == "":
             raise FormatError(
-                path, f"{where}the header's column {_column_letters(first + start + i)} is empty",
+                path, f"{where}the header's column {column_letters(first + start + i)} is empty",
                 row=row,
             )  # fmt: skip
     seen: set[str] = set()
@@ -900,7 +891,7 @@ def _sheet_batches(book: _Book, sheet: tuple[str, str], info: EntityInfo) -> Ite
             problems.append(
                 RowProblem(
                     number,
-                    f"a value in column {_column_letters(first + column)}, {side} column, "
+                    f"a value in column {column_letters(first + column)}, {side} column, "
                     "which has no header",
                     _plain(beyond),
                 )

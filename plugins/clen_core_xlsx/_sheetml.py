@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 from xml.parsers import expat
 
-__all__ = ["Workbook", "format_kind", "has_cells", "sheet_rows"]
+__all__ = ["Workbook", "column_letters", "format_kind", "has_cells", "sheet_rows"]
 
 _CHUNK = 1 << 20
 """Bytes of XML parsed between two hand-overs of rows."""
@@ -274,7 +274,7 @@ def _column(ref: str) -> int:
     return number - 1
 
 
-def _letters(column: int) -> str:
+def column_letters(column: int) -> str:
     """A 0-based column's letters (27 → ``AB``)."""
     letters = ""
     column += 1
@@ -372,7 +372,7 @@ def sheet_rows(book: Workbook, part: str, *, peek: bool = False) -> Iterator[tup
                     index = int(value) if value.isdigit() else -1
                     if not 0 <= index < len(strings):
                         raise ValueError(
-                            f"cell {_letters(cell[0])}{number[0]} refers to shared string "
+                            f"cell {column_letters(cell[0])}{number[0]} refers to shared string "
                             f"{value!r}, which the workbook does not hold"
                         )
                     value = strings[index]
@@ -385,7 +385,8 @@ def sheet_rows(book: Workbook, part: str, *, peek: bool = False) -> Iterator[tup
                     value = float(value)
                 except ValueError:
                     raise ValueError(
-                        f"cell {_letters(cell[0])}{number[0]} holds {value[:40]!r} as a number"
+                        f"cell {column_letters(cell[0])}{number[0]} holds {value[:40]!r} "
+                        "as a number"
                     ) from None
                 style = cell[2]
                 if style < len(kinds) and kinds[style]:
