@@ -97,7 +97,7 @@ import collections
 import contextlib
 import functools
 import json
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -498,21 +498,23 @@ class _Thrift:
 
     def fields(self, depth: int = 0) -> dict[int, Any]:
         """Every field of a struct by field id (maps and doubles skipped)."""
-        if depth > self._DEPTH:
-            raise ValueError("nested too deeply")
-        out: dict[int, Any] = {}
-        last = 0
-        while True:
-            head = self.byte()
-            if head == 0:
-                return out
-            kind, delta = head & 0x0F, head >> 4
-            fid = last + delta if delta else self.integer()
-            last = fid
-            out[fid] = self.value(kind, depth)
+        return self._struct(depth, self.value)
 
     def struct(self, depth: int = 0) -> dict[int, Any]:
         """The struct's integer fields and nested structs by field id; the rest skipped."""
+        return self._struct(depth, self._integer_or_struct)
+
+    def _integer_or_struct(self, kind: int, depth: int) -> Any:
+        if kind in (5, 6):
+            return self.integer()
+        if kind == 12:
+            return self.struct(depth + 1)
+        self.skip(kind, depth)
+        return _SKIPPED
+
+    def _struct(self, depth: int, read: Callable[[int, int], Any]) -> dict[int, Any]:
+        """A struct's fields by field id, each read by ``read(kind, depth)`` (those it
+        gives ``_SKIPPED`` for left out)."""
         if depth > self._DEPTH:
             raise ValueError("nested too deeply")
         out: dict[int, Any] = {}
@@ -524,12 +526,13 @@ class _Thrift:
             kind, delta = head & 0x0F, head >> 4
             fid = last + delta if delta else self.integer()
             last = fid
-            if kind in (5, 6):
-                out[fid] = self.integer()
-            elif kind == 12:
-                out[fid] = self.struct(depth + 1)
-            else:
-                self.skip(kind, depth)
+            value = read(kind, depth)
+            if value is not _SKIPPED:
+                out[fid] = value
+
+
+_SKIPPED = object()
+"""What a field reader of :class:`_Thrift` gives for a field it skipped."""
 
 
 _HEADER_BYTES = 256
