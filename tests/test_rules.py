@@ -1766,6 +1766,50 @@ def test_part_by_part_runs_the_rowwise_rules_on_each_part_and_the_others_at_the_
         Validation("activity").finish()
 
 
+def test_only_the_rules_that_need_more_than_one_row_are_not_rowwise() -> None:
+    # A rule that is not rowwise does not run in Spark and Dask batches, and makes a
+    # file's validation hold its rows: only these need other rows than the one judged.
+    whole_table = {
+        "DUP-001",  # other rows with the same key
+        "REF-001",  # the rows of the referenced entity
+        "READ-001",  # reported by the readers
+        "FUN-001",  # the funded actions of the programme
+        "PT-001",  # the results of the study
+    }
+    builtin = [r for r in rules() if r.plugin is None]
+    assert len(builtin) > 30
+    assert {r.id for r in builtin if not r.rowwise} == whole_table
+
+
+@pytest.mark.parametrize("max_findings", [0, 2, 5, 100])
+def test_rules_with_several_messages_report_in_row_order(max_findings: int) -> None:
+    # RES-004 has a message per (outcome, zone), OBJ-001 one per field: found row by row, the
+    # findings a cap keeps are the same whether the rows come whole or one at a time.
+    cases = [c for c in RES004_CASES if c[-1] != "compliant"]
+    results = [_res004_result(f"R{i}", c) for i, c in enumerate([*cases[::-1], *cases], 1)]
+    zones = {r.decision.zone for r in results if r.decision is not None}
+    assert len(zones) > 1  # the rows alternate between the rule's messages
+    objectives = [
+        objective("1.a", "strategic"),  # both fields wrong
+        objective("2", "strategic"),
+        objective("2.b", "operational", "3"),
+        objective("4.c", "strategic", "4"),
+    ]
+    for name, objs, rule_id in (
+        ("analysis_result", results, "RES-004"),
+        ("objective", objectives, "OBJ-001"),
+    ):
+        rows = _with_rows(to_arrow(objs, name))
+        whole = validate({name: rows}, only=[rule_id], max_findings=max_findings)
+        found = [f.row for f in run_rules({name: rows}, only=[rule_id])]
+        assert found == sorted(found)
+        assert len(found) > 3
+        validation = Validation(name, only=[rule_id], max_findings=max_findings)
+        for i in range(rows.num_rows):
+            validation.add(rows.slice(i, 1))
+        assert validation.finish().to_dict() == whole.to_dict()
+
+
 def test_a_per_record_rule_is_rowwise(theme_rule: Rule) -> None:
     assert theme_rule.rowwise
     objs = [

@@ -181,6 +181,7 @@ def missing_references(ctx: Context) -> None:
     None,
     "A CN/TARIC code is in chapter 98 or 99 (special coding system).",
     reads=_tariff_fields_of,
+    rowwise=True,
 )
 def special_chapters(ctx: Context) -> None:
     for name, field in _tariff_fields(ctx):
@@ -195,6 +196,7 @@ def special_chapters(ctx: Context) -> None:
     None,
     "A code's HS subheading is not in the HS 2022 nomenclature.",
     reads=_tariff_fields_of,
+    rowwise=True,
 )
 def not_in_nomenclature(ctx: Context) -> None:
     special = pa.array(sorted(hs.SPECIAL_CHAPTERS))
@@ -337,6 +339,7 @@ def group_of_other_action(ctx: Context) -> None:
     "laboratory",
     "A third-country lab has unmet or unrecorded criteria.",
     reads=("status", "participation_criteria"),
+    rowwise=True,
 )
 def third_country_criteria(ctx: Context) -> None:
     table = ctx.table("laboratory")
@@ -575,6 +578,7 @@ _RES004_MESSAGES = {
         "decision_rule",
         "less_than",
     ),
+    rowwise=True,
 )
 def not_compliant(ctx: Context) -> None:
     """The decision is ``AnalysisResult.decision``, taken over the table by
@@ -598,9 +602,13 @@ def not_compliant(ctx: Context) -> None:
         pc.and_(pc.is_null(upper), _is(outcome, "non_compliant")),
     )
     kept = pc.or_(pc.invert(table.column("less_than")), determined)
-    for (which, where), message in _RES004_MESSAGES.items():
-        mask = pc.and_(kept, pc.and_(_is(outcome, which), _is(zone, where)))
-        ctx.flag("analysis_result", mask, "value", message)
+    ctx.flag_each(
+        "analysis_result",
+        [
+            (pc.and_(kept, pc.and_(_is(outcome, which), _is(zone, where))), "value", message)
+            for (which, where), message in _RES004_MESSAGES.items()
+        ],
+    )
 
 
 @rule(
@@ -879,29 +887,33 @@ def source_without_value(ctx: Context) -> None:
     "objective",
     "An objective's level or parent does not match its ID.",
     reads=("objective_id", "parent", "level"),
+    rowwise=True,
 )
 def objective_structure(ctx: Context) -> None:
     table = ctx.table("objective")
     ids, parent = table.column("objective_id"), table.column("parent")
     nested = pc.match_substring(ids, ".")
     strategic = _is(table.column("level"), "strategic")
-    ctx.flag(
-        "objective",
-        pc.not_equal(strategic, pc.invert(nested)),
-        "level",
-        "IDs without a dot are strategic, IDs with one operational",
-    )
     expected = pc.replace_substring_regex(ids, r"\.[^.]+$", "")
     wrong_parent = pc.if_else(
         nested,
         pc.fill_null(pc.not_equal(parent, expected), True),
         pc.is_valid(parent),
     )
-    ctx.flag(
+    ctx.flag_each(
         "objective",
-        wrong_parent,
-        "parent",
-        "parent must be the ID without its last part (none for a strategic objective)",
+        [
+            (
+                pc.not_equal(strategic, pc.invert(nested)),
+                "level",
+                "IDs without a dot are strategic, IDs with one operational",
+            ),
+            (
+                wrong_parent,
+                "parent",
+                "parent must be the ID without its last part (none for a strategic objective)",
+            ),
+        ],
     )
 
 
@@ -986,6 +998,7 @@ def year_outside_programme(ctx: Context) -> None:
     "attache_post",
     "An attaché post lists its host among covered countries.",
     reads=("covered_countries", "host_country"),
+    rowwise=True,
 )
 def host_covered(ctx: Context) -> None:
     table = ctx.table("attache_post")

@@ -10,7 +10,7 @@ its types without a circle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -135,6 +135,51 @@ class Context:
         if len(indices):
             self._emit(entity, indices, len(indices), field, message, values, aligned=False)
 
+    def flag_each(
+        self,
+        entity: str,
+        cases: Sequence[tuple[pa.ChunkedArray | pa.Array, str | None, str]],
+    ) -> None:
+        """Report every record of ``entity`` where one of the ``(mask, field, message)``
+        cases is true, in row order (a row's findings in the order of the cases).
+
+        What one :meth:`flag` per case reports, but in the order a rowwise rule must
+        report in (:attr:`~clen_core.rules.Rule.rowwise`): its findings on a table are
+        then its findings on the consecutive parts of it.
+        """
+        assert self.rule is not None
+        hits = [pc.indices_nonzero(pc.fill_null(mask, False)) for mask, _, _ in cases]
+        n = sum(len(h) for h in hits)
+        if not n:
+            return
+        rule, report = self.rule, self.report
+        kept = min(n, report.room_for(rule.severity))
+        report.count(rule.id, rule.severity, n - kept)
+        if not kept:
+            return
+        merged = pa.table(
+            {
+                "row": pa.concat_arrays([pc.cast(h, pa.int64()) for h in hits]),
+                "case": pa.concat_arrays(
+                    [pa.nulls(len(h), pa.int32()).fill_null(i) for i, h in enumerate(hits)]
+                ),
+            }
+        )
+        order = pc.sort_indices(merged, [("row", "ascending"), ("case", "ascending")])
+        first = merged.take(order.slice(0, kept))
+        found: list[list[Finding]] = []
+        for i, (_, field, message) in enumerate(cases):
+            rows = pc.filter(first.column("row"), pc.equal(first.column("case"), i))
+            values = None if field is None else self.column(entity, field)
+            found.append(
+                self._findings(entity, rows.combine_chunks(), field, message, values)
+                if len(rows)
+                else []
+            )
+        taken = [iter(f) for f in found]
+        for case in first.column("case").to_pylist():
+            report.add(next(taken[case]))
+
     def flag_one(
         self, entity: str, index: int, field: str | None, value: Any, message: str
     ) -> None:
@@ -158,8 +203,25 @@ class Context:
         report.count(rule.id, rule.severity, n - kept)
         if not kept:
             return
+        for finding in self._findings(entity, indices.slice(0, kept), field, message, values,
+                                      aligned=aligned):  # fmt: skip
+            report.add(finding)
+
+    def _findings(
+        self,
+        entity: str,
+        idx: pa.Array,
+        field: str | None,
+        message: str | Callable[[Any], str],
+        values: pa.ChunkedArray | pa.Array | None,
+        *,
+        aligned: bool = True,
+    ) -> list[Finding]:
+        """The findings of the rule that runs on the records at ``idx`` (0-based, not empty)."""
+        assert self.rule is not None
+        rule = self.rule
+        kept = len(idx)
         t = self._tables[entity]
-        idx = indices.slice(0, kept)
         # A take from a chunked column joins its chunks first (a copy of the whole column):
         # take from the slice the kept rows span, often one chunk.
         span = pc.min_max(idx)
@@ -179,9 +241,11 @@ class Context:
             if pa.types.is_map(chosen.type):
                 # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
                 vals = [None if v is None else dict(v) for v in vals]
-        for key, row, value in zip(keys, rows, vals, strict=True):
-            text = message(value) if callable(message) else message
-            report.add(Finding(rule.id, rule.severity, entity, key, row, field, value, text))
+        return [
+            Finding(rule.id, rule.severity, entity, key, row, field, value,
+                    message(value) if callable(message) else message)
+            for key, row, value in zip(keys, rows, vals, strict=True)
+        ]  # fmt: skip
 
 
 def _key_texts(t: _Table, idx: pa.Array, offset: int, length: int) -> list[str]:
