@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -387,3 +389,95 @@ def test_a_dictionary_code_column_is_checked_as_its_decoded_values(
     assert {r["row"] for r in results[0][1]} >= {
         i + 1 for i in range(7) if entries[i % len(entries)] is None
     }
+
+
+# --- lists and maps already typed: the rows surely fine are kept without the check -----------
+
+from clen_core.io import columnar as _engine  # noqa: E402
+from clen_core.model.fields import ListShape, MapShape, ScalarShape  # noqa: E402
+from clen_core.schema.arrow import arrow_type  # noqa: E402
+from clen_core.testing.codes import invalid_codes, valid_codes, written_forms  # noqa: E402
+
+_NESTED = [
+    (info.name, f.name)
+    for info in entities()
+    for f in info.fields
+    if not isinstance(f.shape, ScalarShape)
+]
+
+
+def _scalars(shape: ScalarShape, code: str | None) -> st.SearchStrategy[Any]:
+    if shape.py is bool:
+        return st.booleans()
+    if shape.enum is not None:
+        return st.sampled_from([e.value for e in shape.enum])
+    others: dict[type, st.SearchStrategy[Any]] = {
+        int: st.integers(-3, 3),
+        float: st.floats(-1e3, 1e3),
+        dt.date: st.dates(),
+        Decimal: st.decimals(-100, 100, places=2),
+    }
+    if shape.py is not str:
+        return others[shape.py]
+    # Small alphabets, so that repeated items and keys are common.
+    plain = st.text(alphabet="ab \u00e9", max_size=3)
+    if code is None:
+        return plain
+    canonical = valid_codes(code)
+    return st.one_of(
+        canonical,
+        canonical.flatmap(lambda c: written_forms(code, c)),
+        invalid_codes(code),
+        plain,
+    )
+
+
+def _nested_values(shape: Any, spec: Any) -> st.SearchStrategy[Any]:
+    if isinstance(shape, ScalarShape):
+        return _scalars(shape, spec.code)
+    if isinstance(shape, ListShape):
+        return st.lists(_nested_values(shape.item, spec), max_size=4)
+    assert isinstance(shape, MapShape)
+    key = _scalars(shape.key, spec.key_code)
+    return st.lists(st.tuples(key, _nested_values(shape.value, spec)), max_size=4)
+
+
+@pytest.mark.parametrize(("entity", "name"), _NESTED)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_typed_lists_and_maps_kept_without_the_check_are_what_the_check_keeps(
+    entity: str, name: str, data: st.DataObject
+) -> None:
+    info = get_entity(entity)
+    f = info.field(name)
+    value = _nested_values(f.shape, f.spec)
+    rows = data.draw(st.lists(st.one_of(st.none(), value), max_size=12), label="rows")
+    target = arrow_type(f.shape, f.spec)
+    try:
+        raw = pa.array(rows, target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return  # not a value of the type (an item the type holds no room for)
+    start = data.draw(st.integers(0, len(raw)), label="start")  # sliced: offsets in use
+    raw = raw.slice(start)
+    convert = _engine._decoder_convert(info, f, get_format("parquet").flavour)
+    fast = _engine._per_value_nested(f, raw, convert, target)
+    slow = _engine._per_value_nested_slow(f, raw, convert, target)
+    assert fast.typed.to_pylist() == slow.typed.to_pylist()
+    assert fast.reason.to_pylist() == slow.reason.to_pylist()
+
+
+def test_typed_lists_and_maps_of_good_rows_never_reach_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The point of the fast path: good substance names and lab criteria stay vectorised.
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("a good row went through the per-value check")
+
+    for entity in ("substance", "laboratory"):
+        batch = next(generate_batches(entity, 500, seed=3))
+        info = get_entity(entity)
+        monkeypatch.setattr(_engine, "_per_value_nested_slow", refuse)
+        raw = RawBatch(batch, pa.array(range(1, batch.num_rows + 1), pa.int64()))
+        checked = check_batch(info, raw, flavour=get_format("parquet").flavour)
+        assert checked.valid.num_rows == batch.num_rows
+        monkeypatch.undo()

@@ -130,10 +130,29 @@ def _pattern_mask(system: CodeSystem) -> Callable[[pa.Array], pa.Array]:
     return mask
 
 
-def _masks() -> dict[str, Callable[[pa.Array], pa.Array]]:
-    from clen_core.codes import cn, cus, hs, taric, un
+def _set_mask(canonical: Callable[[], frozenset[str]]) -> Callable[[pa.Array], pa.Array]:
+    # For these systems parse returns a value unchanged exactly when it is one of a
+    # table's canonical codes (country: ISO and customs codes, upper case; language:
+    # ISO 639-1, lower case): a look-up in the table, made on first use.
+    def mask(values: pa.Array) -> pa.Array:
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-    out: dict[str, Callable[[pa.Array], pa.Array]] = {"cas": _cas_mask, "ec": _ec_mask}
+        table = pa.array(sorted(canonical()), pa.string())
+        return pc.fill_null(pc.is_in(values, value_set=table), False)
+
+    return mask
+
+
+def _masks() -> dict[str, Callable[[pa.Array], pa.Array]]:
+    from clen_core.codes import cn, country, cus, hs, language, taric, un
+
+    out: dict[str, Callable[[pa.Array], pa.Array]] = {
+        "cas": _cas_mask,
+        "ec": _ec_mask,
+        "country": _set_mask(lambda: country.CANONICAL_CODES),
+        "language": _set_mask(lambda: language.CODES),
+    }
     for module in (cus, un, hs, cn, taric):
         out[module.SYSTEM.name] = _pattern_mask(module.SYSTEM)
     return out

@@ -14,6 +14,9 @@ an object is built, and the text grammar of :mod:`clen_core.io.records`:
   own check, so those fields agree with the object path by construction;
   codes already canonical and valid are first picked out vectorised
   (:mod:`clen_core.codes._vector`) and kept as read, as ``parse`` would keep them;
+  so are typed lists and mappings (Parquet, frames) whose items, keys and lengths
+  are surely fine (text, codes, booleans), so that only the others are checked
+  value by value;
 - cross-field constraints (``end ≥ start``, all-or-none) on the rows whose
   fields are individually valid.
 
@@ -49,7 +52,7 @@ from clen_core.io.records import (
     too_many_items,
 )
 from clen_core.model.entity import EntityInfo, Ordered, Together, get_entity
-from clen_core.model.fields import FieldInfo, MapShape, ScalarShape
+from clen_core.model.fields import FieldInfo, ListShape, MapShape, ScalarShape, Spec
 from clen_core.schema.arrow import (
     FIRST_DAY,
     ArrowStream,
@@ -201,6 +204,116 @@ _NESTED_SLICE_ITEMS = 1 << 16
 
 
 def _per_value_nested(
+    f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any], target: pa.DataType
+) -> _Column:
+    # Lists and maps already typed (Parquet, frames) are mostly fine: the rows surely fine
+    # are kept as read, picked out vectorised; only the others go through the field's check.
+    fast = _surely_valid(f.shape, f.spec, raw) if raw.type.equals(target) else None
+    if fast is None:
+        return _per_value_nested_slow(f, raw, convert, target)
+    fine = pc.or_(fast, pc.is_null(raw))
+    if pc.all(fine).as_py():
+        return _Column(raw, _nulls(len(raw)))
+    kept, other = pc.indices_nonzero(fine), pc.indices_nonzero(pc.invert(fine))
+    part = _per_value_nested_slow(f, raw.take(other), convert, target)
+    # Back in row order: the rows kept first, then the others, put where they came from.
+    order = pc.sort_indices(pa.concat_arrays([kept, other]))
+    return _Column(
+        pa.concat_arrays([raw.take(kept), part.typed]).take(order),
+        pa.concat_arrays([_nulls(len(kept)), part.reason]).take(order),
+    )
+
+
+def _surely_valid(
+    shape: ScalarShape | ListShape | MapShape, spec: Spec, values: pa.Array, *, is_key: bool = False
+) -> pa.Array | None:
+    """Per value (vectorised): True when the field's check surely accepts it and returns it
+    unchanged, False (nulls included) when the check must decide; None when this cannot
+    tell for this shape or type (a pattern, numbers in a list)."""
+    if isinstance(shape, ScalarShape):
+        if shape.py is bool and pa.types.is_boolean(values.type):
+            return pc.is_valid(values)
+        if shape.py is not str or shape.enum is not None or not values.type.equals(_STRING):
+            return None
+        if spec.pattern is not None and not is_key:
+            return None  # RE2 and Python's re differ at the edges: the check decides
+        try:
+            values.validate(full=True)  # text that is not UTF-8 is the check's to refuse
+        except pa.ArrowInvalid:
+            return None
+        ok = pc.is_valid(values)
+        code = spec.key_code if is_key else spec.code
+        if code is not None:
+            known = canonical_mask(code, values)
+            if known is None:
+                return None
+            ok = pc.and_(ok, known)
+        low, high = (1, None) if is_key else (spec.min_length, spec.max_length)
+        if low or high is not None:
+            length = pc.utf8_length(values)
+            if low:
+                ok = pc.and_(ok, pc.greater_equal(length, low))
+            if high is not None:
+                ok = pc.and_(ok, pc.less_equal(length, high))
+        return pc.fill_null(ok, False)
+    if isinstance(shape, ListShape):
+        if not pa.types.is_list(values.type):
+            return None
+        if spec.unique_items and not isinstance(shape.item, ScalarShape):
+            return None
+        lists = values
+        entries = pc.list_flatten(lists)
+        entry_ok = _surely_valid(shape.item, spec, entries)
+    else:
+        if not pa.types.is_map(values.type):
+            return None
+        lists = values.cast(_list_of_entries(values.type))
+        entries = pc.list_flatten(lists)
+        keys, items = entries.field(0), entries.field(1)
+        key_ok = _surely_valid(shape.key, spec, keys, is_key=True)
+        item_ok = _surely_valid(shape.value, spec, items)
+        if key_ok is None or item_ok is None:
+            return None
+        entry_ok = pc.and_(key_ok, item_ok)
+    if entry_ok is None:
+        return None
+    parents = pc.list_parent_indices(lists)
+    bad = pc.filter(parents, pc.invert(entry_ok))
+    if isinstance(shape, MapShape):
+        bad = pa.concat_arrays([bad, _repeated(parents, keys)])
+    elif spec.unique_items:  # the items surely fine are canonical: equal as read or not
+        bad = pa.concat_arrays([bad, _repeated(parents, entries)])
+    length = pc.list_value_length(lists)
+    ok = pc.and_(
+        pc.and_(pc.is_valid(lists), pc.greater_equal(length, spec.min_items)),
+        pc.less_equal(length, limits.current().max_items),
+    )
+    if len(bad):
+        ok = pc.and_(
+            ok, pc.invert(pc.is_in(int_range(0, len(lists)), value_set=pc.cast(bad, pa.int64())))
+        )
+    return pc.fill_null(ok, False)
+
+
+def _repeated(parents: pa.Array, keys: pa.Array) -> pa.Array:
+    """The lists or maps (by ``parents``) in which an item or key appears twice."""
+    n = len(keys)
+    if n < 2:
+        return pa.array([], parents.type)
+    # Sorted by map and key, a repeated key is next to itself.
+    pairs = pa.table({"map": parents, "key": keys})
+    pairs = pairs.take(
+        pc.sort_indices(pairs, sort_keys=[("map", "ascending"), ("key", "ascending")])
+    )
+    maps, names = (pairs.column(i).combine_chunks() for i in range(2))
+    same = pc.and_(
+        pc.equal(maps.slice(1), maps.slice(0, n - 1)),
+        pc.equal(names.slice(1), names.slice(0, n - 1)),
+    )
+    return pc.filter(maps.slice(1), pc.fill_null(same, False))
+
+
+def _per_value_nested_slow(
     f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any], target: pa.DataType
 ) -> _Column:
     # Arrow has no distinct kernel for lists and maps: these (rare, small) columns are
