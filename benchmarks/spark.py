@@ -14,6 +14,9 @@ One generated Parquet file (with ``_row``) is read three ways:
   write_to=..., issues_to=...)``: one job, each batch checked once on its worker, its
   valid rows written there by clen_core's writer, its rejects and findings handed back
   and written by Spark's;
+- **validate_files_spark, one pass**: the same job with Spark as the scheduler only:
+  each worker reads its row groups of the file itself (pyarrow), so the rows never
+  go out of the JVM to Python and back;
 - **validate_spark, cached frames**: the lazy ``validate_spark`` (one ``mapInArrow``,
   cached), the valid rows written with ``write_spark``, the rejects and the findings
   with Spark's writer (three jobs, one validation); then the cache freed.
@@ -44,7 +47,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 import clen_core  # noqa: E402
-from clen_core.io.bridges import validate_spark, write_spark  # noqa: E402
+from clen_core.io.bridges import validate_files_spark, validate_spark, write_spark  # noqa: E402
 from clen_core.synth import generate_batches  # noqa: E402
 
 
@@ -114,6 +117,18 @@ def one_pass(spark: object, path: Path, out: Path) -> tuple[float, int, int, int
     return elapsed, result.written.rows["activity"], rejected, result.findings.count()
 
 
+def files_pass(spark: object, path: Path, out: Path) -> tuple[float, int, int, int]:
+    """The same one job, the workers reading the file's row groups themselves."""
+    t = time.perf_counter()
+    result = validate_files_spark(
+        spark, path, "activity", write_to=out / "valid", issues_to=str(out / "issues")
+    )
+    elapsed = time.perf_counter() - t
+    assert result.written is not None
+    rejected = result.rejects.select("row").distinct().count()
+    return elapsed, result.written.rows["activity"], rejected, result.findings.count()
+
+
 def cached(spark: object, path: Path, out: Path) -> tuple[float, int, int, int]:
     """The lazy frames (cached), each written: valid rows by write_spark, issues by Spark."""
     t = time.perf_counter()
@@ -160,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
         import pyspark
 
         spark, startup = session()
-        runs = {"one pass": one_pass, "cached frames": cached, "python step": python_step}
+        runs = {
+            "one pass": one_pass,
+            "one pass, files read by the workers": files_pass,
+            "cached frames": cached,
+            "python step": python_step,
+        }
         try:
             # Warm-up: the JVM's first jobs (and the Python workers' first imports) cost
             # seconds that a long-running pipeline does not pay on each job.

@@ -254,3 +254,46 @@ def test_benchmark_script_runs_at_a_tiny_size() -> None:
         assert "rows/s" in line, line
         assert "3,000 rows" in line, line
     assert "ratio validate_spark, one pass/plain spark" in result.stdout
+
+
+@pytest.mark.parametrize("entity", ["activity", "analysis_result"])
+def test_files_one_pass_gives_what_the_frame_one_pass_gives(
+    spark: Any, cases: dict[str, Local], tmp_path: Path, entity: str
+) -> None:
+    # The workers read the row groups themselves: the same rows, rejects and findings,
+    # with the rows numbered in their file (the plain file has no _row column).
+    case = cases[entity]
+    result = bridges.validate_files_spark(
+        spark, case.plain, entity, write_to=tmp_path / "valid", issues_to=str(tmp_path / "issues")
+    )
+    assert result.written is not None
+    assert result.written.rows == {entity: len(case.valid)}
+    rejects = [r.asDict() for r in result.rejects.collect()]
+    assert rejects_of(rejects) == case.rejects
+    assert {r["file"] for r in rejects} == {str(case.plain.absolute())}
+    assert finding_tuples(result.findings.toArrow()) == case.findings
+    assert canonical(open_partitioned(tmp_path / "valid").to_table().to_pylist()) == case.valid
+    # A folder of files, two partitions: the same again; a file of its own _row keeps it.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(case.with_rows, folder / "a.parquet")
+    again = bridges.validate_files_spark(
+        spark, folder, entity, write_to=tmp_path / "v2", issues_to=str(tmp_path / "i2"),
+        partitions=2,
+    )  # fmt: skip
+    assert again.written is not None
+    assert len(again.written.paths) == 2
+    assert rejects_of([r.asDict() for r in again.rejects.collect()]) == case.rejects
+
+
+def test_files_one_pass_refuses_what_it_cannot_read(spark: Any, tmp_path: Path) -> None:
+    with pytest.raises(clen_core.errors.FormatError, match="no such file"):
+        bridges.validate_files_spark(
+            spark, tmp_path / "none", "activity", write_to=tmp_path / "v", issues_to="x"
+        )
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(clen_core.errors.FormatError, match="not a readable Parquet file"):
+        bridges.validate_files_spark(
+            spark, tmp_path / "bad.parquet", "activity", write_to=tmp_path / "v", issues_to="x"
+        )
+    assert not (tmp_path / "v").exists()

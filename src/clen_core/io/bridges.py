@@ -98,6 +98,7 @@ __all__ = [
     "output_schema",
     "pandas_meta",
     "validate_dask",
+    "validate_files_spark",
     "validate_pandas",
     "validate_spark",
     "write_dask",
@@ -760,17 +761,29 @@ def validate_spark(
     return Validated(name, valid, rejects, findings, tagged, ids, _not_run(name, wanted))
 
 
+def _issues_type(name: str) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(output_schema(name, "issues"))
+
+
 def _validate_spark_to(
     df: Any, name: str, wanted: tuple[str, ...] | None, write_to: str | Path, issues_to: str
 ) -> Validated:
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    spark = df.sparkSession
     with _building(write_to) as building:
         check = _CheckingWriter(name, str(building.tmp), wanted)
-        issues = df.mapInArrow(check, from_arrow_schema(output_schema(name, "issues")))
-        issues.write.parquet(issues_to)  # the one job; refuses a path that exists
-        written = building.finish(name)
+        issues = df.mapInArrow(check, _issues_type(name))
+        return _spark_written(df.sparkSession, name, wanted, issues, building, issues_to)
+
+
+def _spark_written(spark: Any, name: str, wanted: tuple[str, ...] | None, issues: Any,
+                   building: _Building, issues_to: str) -> Validated:  # fmt: skip
+    """Run the one job (``issues`` written to ``issues_to``), put the valid rows' folder in
+    place, and read both back."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    issues.write.parquet(issues_to)  # the one job; refuses a path that exists
+    written = building.finish(name)
     tagged = spark.read.parquet(issues_to)
     rejects, findings = _spark_issues(tagged, name)
     if written.paths:
@@ -779,6 +792,119 @@ def _validate_spark_to(
         valid = spark.createDataFrame([], from_arrow_schema(output_schema(name)))
     ids = tuple(r.id for r in batch_rules(name, wanted))
     return Validated(name, valid, rejects, findings, tagged, ids, _not_run(name, wanted), written)
+
+
+@attrs.frozen
+class _FileChecker:
+    """Reads row groups of Parquet files itself (``tasks``: file, row group, its first row),
+    checks each batch once, writes the valid rows to the partition's file and yields the
+    rejects and findings: the rows never go through the JVM."""
+
+    entity: str
+    folder: str
+    only: tuple[str, ...] | None
+    tasks: tuple[tuple[str, int, int], ...]
+    version: str = __version__
+
+    def batches(self, ids: Iterable[int]) -> Iterator[pa.RecordBatch]:
+        """The rows of the tasks ``ids``, with :data:`ROW` (1-based in their file, unless
+        the file has its own) and :data:`FILE`."""
+        import pyarrow.parquet as pq
+
+        names = set(arrow_schema(self.entity).names) | {ROW, FILE}
+        opened: dict[str, pq.ParquetFile] = {}
+        for i in ids:
+            path, group, first = self.tasks[i]
+            if path not in opened:
+                opened.clear()  # one file open at a time: tasks come file by file
+                opened[path] = pq.ParquetFile(path)
+            pf = opened[path]
+            columns = [n for n in pf.schema_arrow.names if n in names]
+            row = first
+            for batch in pf.iter_batches(row_groups=[group], columns=columns):
+                if ROW not in batch.schema.names:
+                    batch = batch.append_column(ROW, int_range(row + 1, row + 1 + batch.num_rows))
+                row += batch.num_rows
+                if FILE not in batch.schema.names:
+                    batch = batch.append_column(
+                        FILE, pa.repeat(pa.scalar(path), batch.num_rows).cast(pa.string())
+                    )
+                yield batch
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        _same_version(self.version)
+        ids = [i for b in batches for i in b.column(0).to_pylist()]
+        writer = _CheckingWriter(self.entity, self.folder, self.only, self.version)
+        return writer.run(_spark_part(), self.batches(ids))
+
+
+def _parquet_tasks(path: str | Path | Iterable[str | Path]) -> tuple[tuple[str, int, int], ...]:
+    """Each row group of the Parquet files ``path`` names (a file, a folder of them, or a
+    list): its file, its index and the file's rows before it, in order."""
+    import pyarrow.parquet as pq
+
+    given = [path] if isinstance(path, str | Path) else list(path)
+    files: list[Path] = []
+    for p in map(Path, given):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.parquet") if not f.name.startswith((".", "_")))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise FormatError(str(p), "no such file or folder")
+    if not files:
+        raise FormatError(str(path), "no Parquet file to read")
+    tasks = []
+    for f in files:
+        try:
+            meta = pq.read_metadata(f)
+        except (pa.ArrowException, OSError) as exc:
+            raise FormatError(str(f), f"not a readable Parquet file ({exc})") from None
+        first = 0
+        for g in range(meta.num_row_groups):
+            tasks.append((str(f.absolute()), g, first))
+            first += meta.row_group(g).num_rows
+    return tuple(tasks)
+
+
+def validate_files_spark(
+    spark: Any,
+    path: str | Path | Iterable[str | Path],
+    entity: str | type,
+    *,
+    write_to: str | Path,
+    issues_to: str,
+    only: Iterable[str] | None = None,
+    partitions: int | None = None,
+) -> Validated:
+    """Check Parquet files with Spark as the scheduler only: each worker reads its row
+    groups itself (pyarrow), checks each batch once, writes its valid rows with
+    clen_core's writer to ``write_to`` and hands back the rejects and findings, which
+    Spark writes to ``issues_to``; a :class:`Validated` of what was written, as
+    :func:`validate_spark` gives with ``write_to=``.
+
+    The same checks and findings as :func:`validate_spark` on the same files, without
+    the rows going out of the JVM to Python and back (what ``mapInArrow`` costs, nearly
+    as much as reading and writing them: docs/performance.md). ``path``: a Parquet file,
+    a folder of them (searched below it) or a list, read by the driver for their row
+    groups only, and by the workers (a file system they all see). Each row's source
+    row is its ``_row`` column when the file has one, else its place in its file;
+    its source file, the path. ``partitions``: Spark partitions (one file of valid rows
+    each; default: Spark's default parallelism, at most one per row group). ``only``:
+    run only these rule IDs.
+    """
+    name = get_entity(entity).name
+    wanted = _only(only)
+    tasks = _parquet_tasks(path)
+    if partitions is None:
+        partitions = int(spark.sparkContext.defaultParallelism)
+    if partitions < 1:
+        raise ArgumentError(f"partitions must be at least 1, got {partitions}")
+    with _building(write_to) as building:
+        check = _FileChecker(name, str(building.tmp), wanted, tasks)
+        ids = spark.range(0, len(tasks), numPartitions=min(partitions, len(tasks)))
+        return _spark_written(spark, name, wanted, ids.mapInArrow(check, _issues_type(name)),
+                              building, issues_to)  # fmt: skip
 
 
 def write_spark(valid: Any, folder: str | Path, entity: str | type) -> WriteResult:
