@@ -26,12 +26,14 @@ with the local path on the counts (valid rows, rejected rows); the script exits 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 # This folder holds profile.py, which would shadow the standard library's.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
@@ -41,19 +43,21 @@ import pyarrow.parquet as pq  # noqa: E402
 
 import clen_core  # noqa: E402
 from clen_core.io.bridges import validate_dask, write_dask  # noqa: E402
-from clen_core.synth import generate_batches  # noqa: E402
 
 
-def make_file(folder: Path, rows: int, error_rate: float) -> Path:
-    path = folder / "activity.parquet"
-    schema = clen_core.arrow_schema("activity").append(pa.field("_row", pa.int64()))
-    start = 1
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for batch in generate_batches("activity", rows, seed=5, error_rate=error_rate):
-            numbers = pa.array(range(start, start + batch.num_rows), pa.int64())
-            start += batch.num_rows
-            writer.write_batch(pa.RecordBatch.from_arrays([*batch.columns, numbers], schema=schema))
-    return path
+def _spark_script() -> ModuleType:
+    """benchmarks/spark.py, for the same generated file (one copy of its maker)."""
+    spec = importlib.util.spec_from_file_location(
+        "clen_benchmarks_spark", Path(__file__).with_name("spark.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_file = _spark_script().make_file
 
 
 def local(path: Path) -> tuple[int, int]:
