@@ -1783,8 +1783,9 @@ def test_only_the_rules_that_need_more_than_one_row_are_not_rowwise() -> None:
 
 @pytest.mark.parametrize("max_findings", [0, 2, 5, 100])
 def test_rules_with_several_messages_report_in_row_order(max_findings: int) -> None:
-    # RES-004 has a message per (outcome, zone), OBJ-001 one per field: found row by row, the
-    # findings a cap keeps are the same whether the rows come whole or one at a time.
+    # RES-004 has a message per (outcome, zone), OBJ-001 one per field, ACT-001 one per "did you
+    # mean": found row by row, the findings a cap keeps are the same whether the rows come
+    # whole or one at a time.
     cases = [c for c in RES004_CASES if c[-1] != "compliant"]
     results = [_res004_result(f"R{i}", c) for i, c in enumerate([*cases[::-1], *cases], 1)]
     zones = {r.decision.zone for r in results if r.decision is not None}
@@ -1795,9 +1796,17 @@ def test_rules_with_several_messages_report_in_row_order(max_findings: int) -> N
         objective("2.b", "operational", "3"),
         objective("4.c", "strategic", "4"),
     ]
+    activities = [
+        activity("A1", country="ET", city="Tartu"),  # "did you mean EE (Estonia)?"
+        activity("A2", country="TR", city="Ankara"),
+        activity("A3", country="UK", city="Oxford"),
+        activity("A4", country="TR", city="Izmir"),
+        activity("A5", country="ET", city="Tartu"),
+    ]
     for name, objs, rule_id in (
         ("analysis_result", results, "RES-004"),
         ("objective", objectives, "OBJ-001"),
+        ("activity", activities, "ACT-001"),
     ):
         rows = _with_rows(to_arrow(objs, name))
         whole = validate({name: rows}, only=[rule_id], max_findings=max_findings)

@@ -7,7 +7,9 @@ its ID, severity and description are its registration. Code-system look-ups
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -251,26 +253,21 @@ def activity_outside_eu(ctx: Context) -> None:
     outside = pc.fill_null(_not_in(column, _eu()), False)
     codes, cities = _may_be_meant_otherwise()
     maybe = pc.and_(outside, pc.or_(_is_in(column, codes), _is_in(city, cities)))
-    ctx.flag(
-        "activity",
-        pc.and_(outside, pc.invert(maybe)),
-        "country",
-        lambda v: f"{v} is not an EU Member State",
-    )
-    # Rare rows: each asked about on its own, grouped by message.
+    cases: list[tuple[Any, str | None, str | Callable[[Any], str]]] = [
+        (pc.and_(outside, pc.invert(maybe)), "country", lambda v: f"{v} is not an EU Member State")
+    ]
+    # Rare rows: each asked about on its own, a case per message; reported in row order.
     rows = pc.indices_nonzero(pc.fill_null(maybe, False))
-    if not len(rows):
-        return
-    groups: dict[str, tuple[list[int], list[str]]] = {}
+    groups: dict[str, list[int]] = {}
     pairs = zip(pc.take(column, rows).to_pylist(), pc.take(city, rows).to_pylist(), strict=True)
     for i, (code, place) in zip(rows.to_pylist(), pairs, strict=True):
         hint = country.did_you_mean(code, place)
         text = f"{code} is not an EU Member State" + (f": {hint}" if hint else "")
-        indices, values = groups.setdefault(text, ([], []))
-        indices.append(i)
-        values.append(code)
-    for text, (indices, values) in groups.items():
-        ctx.flag_rows("activity", pa.array(indices, pa.int64()), "country", text, pa.array(values))
+        groups.setdefault(text, []).append(i)
+    positions = int_range(0, len(column))
+    for text, indices in groups.items():
+        cases.append((_is_in(positions, pa.array(indices, pa.int64())), "country", text))
+    ctx.flag_each("activity", cases)
 
 
 @rule(

@@ -138,7 +138,7 @@ class Context:
     def flag_each(
         self,
         entity: str,
-        cases: Sequence[tuple[pa.ChunkedArray | pa.Array, str | None, str]],
+        cases: Sequence[tuple[pa.ChunkedArray | pa.Array, str | None, str | Callable[[Any], str]]],
     ) -> None:
         """Report every record of ``entity`` where one of the ``(mask, field, message)``
         cases is true, in row order (a row's findings in the order of the cases).
