@@ -173,6 +173,7 @@ def test_every_command_takes_json(data: dict[str, Path], tmp_path: Path) -> None
         "convert": [data["parquet"], tmp_path / "a.csv"],
         "demo": [tmp_path / "demo", "-q"],
         "generate": ["activity", "10", tmp_path / "g.jsonl"],
+        "migrate": [data["parquet"]],
         "pt-report": [results, "--study", "PT-2024-ETOH", "--out", tmp_path / "r.html"],
     }
     group: typer.core.TyperGroup = typer.main.get_command(app)  # type: ignore[assignment]

@@ -76,11 +76,13 @@ class _Count:
         self.batches = 0
         self.lock = threading.Lock()
 
-    def __call__(self, entity: Any, batches: Iterable[pa.RecordBatch]) -> Iterator[Any]:
+    def __call__(
+        self, entity: Any, batches: Iterable[pa.RecordBatch], **options: Any
+    ) -> Iterator[Any]:
         for batch in batches:
             with self.lock:
                 self.batches += 1
-            yield from self.check(entity, [batch])
+            yield from self.check(entity, [batch], **options)
 
 
 def test_each_partition_is_checked_once_when_computed_together(

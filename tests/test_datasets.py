@@ -225,10 +225,11 @@ def test_missing_values_go_to_the_default_partition(tmp_path: Path) -> None:
 def test_append_twice_gives_exactly_twice_the_rows(tmp_path: Path) -> None:
     table = activities(400)
     target = tmp_path / "ds"
-    for _ in range(2):
+    for _ in range(2):  # told to: a batch and keys already there are refused by default
         write_partitioned(
-            table.to_batches(), target, entity="activity", partition_by=KEYS, append=True
-        )
+            table.to_batches(), target, entity="activity", partition_by=KEYS, append=True,
+            on_duplicate_key="keep", if_batch_exists="append",
+        )  # fmt: skip
     ds = open_partitioned(target)
     back = ds.to_table()
     assert back.num_rows == 2 * table.num_rows
@@ -365,6 +366,7 @@ def test_sigkill_during_append_leaves_old_or_new(tmp_path: Path) -> None:
         sys.executable, "-c", "from clen_core.cli import main; main()",
         "convert", str(src), str(target), "--entity", "activity",
         "--partition-by", "year,country", "--append", "-q",
+        "--on-duplicate-key", "keep", "--if-batch-exists", "append",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True)
     rows = 300
@@ -479,7 +481,7 @@ def test_cli_convert_partitioned_append_and_errors(tmp_path: Path) -> None:
     r = runner.invoke(app, [*args, "--partition-by", "year,country"])
     assert r.exit_code == 2
     assert "exists and is not empty" in r.stderr
-    r = runner.invoke(app, [*args, "--append"])  # the dataset's own keys
+    r = runner.invoke(app, [*args, "--append", "--on-duplicate-key", "keep"])  # its own keys
     assert r.exit_code == 0, r.output
     assert open_partitioned(dst).count_rows() == 980
     r = runner.invoke(app, [*args, "--append", "--partition-by", "country"])

@@ -88,9 +88,9 @@ def test_partitioned_files_are_opened_through_the_one_writer(
 ) -> None:
     opened: list[Any] = []
 
-    def counting(*args: Any) -> parquet.Writer:
+    def counting(*args: Any, **options: Any) -> parquet.Writer:
         opened.append(args[0])
-        return parquet.Writer(*args)
+        return parquet.Writer(*args, **options)
 
     monkeypatch.setattr(parquet, "open_writer", counting)
     written = write_partitioned(

@@ -429,7 +429,8 @@ def test_a_symlinked_dataset_is_appended_to_through_the_link(mixed: Path) -> Non
     clen_core.convert(mixed, real, entity="laboratory", partition_by="country")
     link.symlink_to(real.name)
     for times in (2, 3):
-        done = run_clen("convert", str(mixed), str(link), "-e", "laboratory", "--append")
+        done = run_clen("convert", str(mixed), str(link), "-e", "laboratory", "--append",
+                        "--on-duplicate-key", "keep", "--if-batch-exists", "append")  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert link.is_symlink()
         assert link.resolve() == real.resolve()
@@ -451,7 +452,7 @@ def test_a_symlink_inside_a_dataset_survives_an_append(mixed: Path) -> None:
     ds = mixed.parent / "ds"
     clen_core.convert(mixed, ds, entity="laboratory", partition_by="country")
     (ds / "notes").symlink_to("../m.csv")
-    clen_core.convert(mixed, ds, entity="laboratory", append=True)
+    clen_core.convert(mixed, ds, entity="laboratory", append=True, on_duplicate_key="keep")
     assert (ds / "notes").is_symlink()
     assert (ds / "notes").read_text("utf-8") == MIXED_CSV
 
@@ -461,7 +462,8 @@ def test_appending_to_the_dot_from_inside_the_dataset(mixed: Path) -> None:
     temporary folder; now the folder itself is appended to."""
     ds = mixed.parent / "ds"
     clen_core.convert(mixed, ds, entity="laboratory", partition_by="country")
-    done = run_clen("convert", str(mixed), ".", "-e", "laboratory", "--append", cwd=ds)
+    done = run_clen("convert", str(mixed), ".", "-e", "laboratory", "--append",
+                    "--on-duplicate-key", "keep", cwd=ds)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert clen_core.open_partitioned(ds).count_rows() == 4
     assert leftovers(mixed.parent) == []

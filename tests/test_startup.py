@@ -211,11 +211,11 @@ main()
 @pytest.mark.parametrize(
     ("argv", "given", "expected"),
     [
-        (["validate", "x.csv"], {}, {"blas": "1", "purge": "-1"}),
+        (["validate", "x.csv"], {}, {"blas": "1", "purge": "100"}),
         (
             ["--debug", "validate", "x.csv"],
             {"OPENBLAS_NUM_THREADS": "4"},
-            {"blas": "4", "purge": "-1"},
+            {"blas": "4", "purge": "100"},
         ),
         (["validate", "x.csv"], {"MIMALLOC_PURGE_DELAY": "10"}, {"blas": "1", "purge": "10"}),
         (["convert", "x.csv", "y.parquet"], {}, {"blas": "1", "purge": "100"}),

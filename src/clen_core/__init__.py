@@ -40,9 +40,11 @@ from clen_core.io import (
     write_dataset,
     write_partitioned,
 )
+from clen_core.io.appends import Batch, DatasetWriteResult, dataset_batches
 
 # validate takes tables and frames of any library too, checked as a file's rows are.
 from clen_core.io.frames import validate
+from clen_core.io.migrate import MigrateResult, migrate_dataset
 from clen_core.model import *  # noqa: F403 - the model's __all__ is part of ours
 from clen_core.model import __all__ as _model_all
 
@@ -60,9 +62,11 @@ from clen_core.schema import (
 )
 
 __all__ = [
+    "Batch",
     "ClenError",
     "CodeError",
     "ConvertResult",
+    "DatasetWriteResult",
     "Decision",
     "DecisionRule",
     "FieldError",
@@ -72,6 +76,7 @@ __all__ = [
     "Finding",
     "InvalidObjectError",
     "LimitType",
+    "MigrateResult",
     "Outcome",
     "PartitionedDataset",
     "PathValidation",
@@ -86,6 +91,7 @@ __all__ = [
     "acceptance_limit",
     "arrow_schema",
     "convert",
+    "dataset_batches",
     "decide",
     "decide_arrays",
     "false_accept_risk",
@@ -95,6 +101,7 @@ __all__ = [
     "hookspec",
     "json_schema",
     "list_plugins",
+    "migrate_dataset",
     "open_partitioned",
     "read",
     "read_dataset",

@@ -379,8 +379,9 @@ API_PAGES: tuple[ApiPage, ...] = (
     ApiPage(
         "api/rules.md",
         "Rules and reports",
-        "the rule registry, `validate`, and its `Report` of `Finding`s",
-        ("clen_core.rules",),
+        "the rule registry, `validate`, and its `Report` of `Finding`s; whole-table rules "
+        "out of memory",
+        ("clen_core.rules", "clen_core.rules.wholetable"),
     ),
     ApiPage(
         "api/io.md",
@@ -403,8 +404,8 @@ API_PAGES: tuple[ApiPage, ...] = (
     ApiPage(
         "api/datasets.md",
         "Partitioned datasets",
-        "hive-partitioned Parquet datasets: write, open, select, read",
-        ("clen_core.io.partitioned",),
+        "hive-partitioned Parquet datasets: write, append safely, open, read, migrate",
+        ("clen_core.io.partitioned", "clen_core.io.appends", "clen_core.io.migrate"),
     ),
     ApiPage(
         "api/pipelines.md",

@@ -56,6 +56,8 @@ from clen_core.io.formats import (
     get_format,
     read_format,
 )
+from clen_core.io.migrate import migrate_dataset
+from clen_core.io.partitioned import parse_size
 from clen_core.io.records import json_bytes
 from clen_core.model.entity import entities, get_entity
 from clen_core.plugins import list_plugins
@@ -1283,6 +1285,15 @@ def convert_cmd(
             help="Dataset folder: at most this many rows a file.",
         ),
     ] = None,
+    target_file_size: Annotated[
+        str | None,
+        typer.Option(
+            "--target-file-size",
+            metavar="SIZE",
+            help="Dataset folder: start a folder's next file when one reaches about this "
+            "size (e.g. 128MB, 1GiB; default 128MiB).",
+        ),
+    ] = None,
     append: Annotated[
         bool,
         typer.Option(
@@ -1291,16 +1302,46 @@ def convert_cmd(
             "atomically. Without it a non-empty DST folder is refused.",
         ),
     ] = False,
+    batch_id: Annotated[
+        str | None,
+        typer.Option(
+            "--batch-id",
+            metavar="ID",
+            help="Dataset folder: record the rows as this batch (default: a hash of the "
+            "rows); a batch already there is refused, see --if-batch-exists.",
+        ),
+    ] = None,
+    if_batch_exists: Annotated[
+        str,
+        typer.Option(
+            "--if-batch-exists",
+            metavar="error|skip|append",
+            help="Dataset folder, a batch appended before: refuse it (exit 2), skip it "
+            "(nothing written, exit 0) or append it again.",
+        ),
+    ] = "error",
+    on_duplicate_key: Annotated[
+        str | None,
+        typer.Option(
+            "--on-duplicate-key",
+            metavar="error|skip|keep",
+            help="Dataset folder, rows whose key is already there (or repeats): refuse the "
+            "write (exit 2; the default with --append), skip them (counted), or keep them "
+            "(the default for a new dataset).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Convert a file to another format; rows that do not fit go to the rejects.
 
-    The rows read always equal the rows written plus the rows rejected. With
-    --partition-by, --max-rows-per-file or --append, DST is a Parquet dataset
-    folder (see docs/pipelines.md), written atomically.
+    The rows read always equal the rows written, skipped (a key or batch already
+    in the dataset, see --on-duplicate-key and --if-batch-exists) and rejected. With
+    --partition-by, --max-rows-per-file, --target-file-size or --append, DST is a
+    Parquet dataset folder (see docs/pipelines.md), written atomically.
     """
-    dataset = partition_by is not None or max_rows_per_file is not None or append
+    sized = max_rows_per_file is not None or target_file_size is not None
+    dataset = partition_by is not None or sized or append
     with _errors(format="--from"):
         if not src.exists():
             raise _Usage(f"{src}: no such file")
@@ -1333,7 +1374,15 @@ def convert_cmd(
                     strict=strict,
                     partition_by=partition_by,
                     max_rows_per_file=max_rows_per_file,
+                    target_file_size=(
+                        None
+                        if target_file_size is None
+                        else parse_size(target_file_size, "--target-file-size")
+                    ),
                     append=append,
+                    batch_id=batch_id,
+                    on_duplicate_key=on_duplicate_key,  # type: ignore[arg-type]
+                    if_batch_exists=if_batch_exists,  # type: ignore[arg-type]
                     progress=progress.callback,
                 )
         except RejectedRowsError as exc:
@@ -1357,20 +1406,69 @@ def convert_cmd(
             {"source": str(done.source), "target": str(done.target), "entity": done.entity,
              "source_format": done.source_format, "options": dict(source_format.options),
              "target_format": done.target_format, "read": done.read, "written": done.written,
-             "rejected": done.rejected, "target_written": True,
+             "rejected": done.rejected, "skipped": done.skipped, "target_written": True,
+             "batch_id": done.batch_id, "already_appended": done.already_appended,
              "rejects_path": None if done.rejects_path is None else str(done.rejects_path),
              "paths": [str(p) for p in done.paths], "dataset": done.dataset,
              "rejects": [r.to_dict() for r in done.rejects]}
         )  # fmt: skip
         raise typer.Exit(EXIT_OK)
+    if done.already_appended is not None:
+        _say(f"{dst}: batch {done.batch_id} already appended on {done.already_appended}; "
+             "nothing written (--if-batch-exists skip)")  # fmt: skip
+        if not done.read:
+            raise typer.Exit(EXIT_OK)
     if source_format.options:
         _say(f"{src}: read as {_read_as(source_format)}")
+    skipped = f", {done.skipped:,} skipped" if done.skipped else ""
     _say(
-        f"{src} → {dst}: {done.read:,} read, {done.written:,} written, "
+        f"{src} → {dst}: {done.read:,} read, {done.written:,} written{skipped}, "
         f"{done.rejected:,} rejected" + (f" (see {rejects})" if rejects and done.rejected else "")
     )
     if done.rejected and not rejects:
         _print_rejects(done.rejects, done.rejected, " (--rejects FILE writes them all)")
+    raise typer.Exit(EXIT_OK)
+
+
+# --------------------------------------------------------------------------- migrate
+
+
+@_command("migrate")
+def migrate_cmd(
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATASET",
+            help="A partitioned dataset folder, or a Parquet file, of one entity.",
+        ),
+    ],
+    entity: EntityOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rewrite a Parquet dataset to the current schema of its entity, atomically.
+
+    Files written before an optional field was added get its column (null);
+    files of an older schema version are rewritten when their data fits the
+    entity now; the metadata becomes the current one and the batch records
+    stay. A dataset already current is left alone (exit 0). What cannot be
+    migrated (a column that is no field, a required field missing, a type that
+    does not convert without loss, a value the field refuses) is an error
+    naming the file (exit 2), and nothing changes (see docs/pipelines.md).
+    """
+    with _errors():
+        done = migrate_dataset(dataset, entity=_entity(entity) if entity else None)
+    if as_json:
+        _print_json({"path": str(done.path), "entity": done.entity,
+                     "schema_version": done.schema_version, "files": done.files,
+                     "rewritten": [str(p) for p in done.rewritten], "rows": done.rows,
+                     "current": done.current})  # fmt: skip
+    elif done.current:
+        _say(f"{dataset}: already current ({done.entity}, schema version "
+             f"{done.schema_version}, {done.files:,} file(s)); nothing rewritten")  # fmt: skip
+    else:
+        _say(f"{dataset}: {len(done.rewritten):,} of {done.files:,} file(s) rewritten "
+             f"({done.rows:,} rows) to {done.entity} schema version "
+             f"{done.schema_version}")  # fmt: skip
     raise typer.Exit(EXIT_OK)
 
 

@@ -62,7 +62,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import unquote, urlsplit
@@ -80,6 +80,7 @@ from clen_core.io.parquet import open_writer
 from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, WriteResult
 from clen_core.io.records import Reject, kept
 from clen_core.model.entity import EntityInfo, get_entity
+from clen_core.model.fields import ListShape, ScalarShape
 from clen_core.rules.context import Context
 from clen_core.rules.registry import Rule, get_rule, rules
 from clen_core.rules.report import FINDINGS_SCHEMA, READ_RULE, Finding, Report, Severity
@@ -92,11 +93,16 @@ __all__ = [
     "KIND",
     "ROW",
     "ArrowValidator",
+    "CsvReader",
     "Validated",
     "batch_rules",
     "conform",
+    "csv_schema",
+    "dataset_findings_spark",
     "output_schema",
     "pandas_meta",
+    "read_csv_dask",
+    "read_csv_spark",
     "validate_dask",
     "validate_files_spark",
     "validate_pandas",
@@ -269,6 +275,26 @@ def _source_rows(column: pa.Array) -> pa.Array:
         ) from exc
 
 
+def _all_text(info: EntityInfo, data: pa.RecordBatch) -> bool:
+    """Whether the fields' columns are all text, some of a field that is not: rows as a
+    text file gives them (:func:`read_csv_spark`, :func:`read_csv_dask`), checked as
+    ``clen validate`` checks a CSV file's (``"12"`` a whole number, ``"true"`` a
+    boolean, JSON in a list's cell), not refused for being text."""
+    present = [f for f in info.fields if f.name in data.schema.names]
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    if not all(any(t(data.schema.field(f.name).type) for t in text) for f in present):
+        return False
+    return any(
+        not isinstance(f.shape, ScalarShape) or (f.shape.enum is None and f.shape.py is not str)
+        for f in present
+    )
+
+
+def _as_strings(data: pa.RecordBatch) -> pa.RecordBatch:
+    columns = [c if c.type == pa.string() else pc.cast(c, pa.string()) for c in data.columns]
+    return pa.RecordBatch.from_arrays(columns, names=data.schema.names)
+
+
 def _check(info: EntityInfo, batch: pa.RecordBatch, run: Sequence[Rule] | None) -> _Parts:
     """Check one batch once; ``run``: the rules whose findings to give (``None``: no findings).
 
@@ -279,9 +305,11 @@ def _check(info: EntityInfo, batch: pa.RecordBatch, run: Sequence[Rule] | None) 
     n = batch.num_rows
     rows = _source_rows(batch.column(ROW)) if ROW in names else None
     files = _paths(batch.column(FILE)) if FILE in names else None
-    data = fit(batch.drop_columns([c for c in (ROW, FILE) if c in names]), info)
+    data = batch.drop_columns([c for c in (ROW, FILE) if c in names])
+    flavour: Literal["text", "python"] = "text" if _all_text(info, data) else "python"
+    data = _as_strings(data) if flavour == "text" else fit(data, info)
     positions = int_range(0, n)
-    (checked,) = validate_batches(info, [data.append_column(ROW, positions)])
+    (checked,) = validate_batches(info, [data.append_column(ROW, positions)], flavour=flavour)
 
     def source(at: pa.Array) -> tuple[pa.Array, pa.Array]:
         got_rows = pa.nulls(len(at), pa.int64()) if rows is None else pc.take(rows, at)
@@ -907,6 +935,111 @@ def validate_files_spark(
                               building, issues_to)  # fmt: skip
 
 
+def _spark_finding(frame: Any, rule: Rule, entity: str, field: str | None, value: Any,
+                   message: str, sort: tuple[int, int, int], item: Any) -> Any:  # fmt: skip
+    """Rows of ``frame`` as findings, with the columns that put them in validate()'s order."""
+    from pyspark.sql import functions as F
+
+    return frame.select(
+        F.lit(rule.id).alias("rule"),
+        F.lit(rule.severity.value).alias("severity"),
+        F.lit(entity).alias("entity"),
+        F.col("_fkey").alias("key"),
+        F.col("_frow").alias("row"),
+        F.lit(field).cast("string").alias("field"),
+        value.cast("string").alias("value"),
+        F.lit(message).alias("message"),
+        F.col("_ffile").alias("file"),
+        *(F.lit(n).alias(f"_s{i}") for i, n in enumerate(sort, 1)),
+        "_o1",
+        "_o2",
+        item.cast("long").alias("_s4"),
+    )
+
+
+def dataset_findings_spark(
+    dfs: Mapping[str | type, Any], *, only: Iterable[str] | None = None
+) -> Any:
+    """DUP-001 (duplicate keys) and REF-001 (references) over Spark DataFrames of checked
+    rows, one per entity (``{entity: DataFrame}``, e.g. :attr:`Validated.valid` of each, or
+    the datasets written): a Spark DataFrame of findings in the columns of
+    :attr:`Validated.findings` (:data:`~clen_core.rules.report.FINDINGS_SCHEMA`).
+
+    The two rules are generated from the declarations, as the rules in memory are: a
+    window over each entity's key (every row after the first with that key), and an
+    anti-join of each reference field (``ref=``; each item of a list) with the keys of
+    the entity it names, when that entity is one of ``dfs``. Spark runs them as joins on
+    the cluster; nothing is collected. The findings are those
+    :func:`clen_core.rules.validate` gives on the same rows, all of them (no cap), in its
+    order: the rows' source order is ``_file`` then ``_row`` when the frames have them,
+    else the order Spark reads them in. ``only``: run only these of the two rule IDs.
+    Lazy: nothing runs until the findings are used.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    frames = {get_entity(n).name: df for n, df in dfs.items()}
+    wanted = {"DUP-001", "REF-001"} if only is None else {get_rule(r).id for r in only}
+    found: list[Any] = []
+    for e, (name, df) in enumerate(frames.items()):
+        info = get_entity(name)
+        # Source order: file, then row; without them, the order rows are read in.
+        order = F.col(FILE) if FILE in df.columns else F.lit(None).cast("string")
+        pos = F.col(ROW).cast("long") if ROW in df.columns else F.monotonically_increasing_id()
+        rows = df.select(
+            "*",
+            order.alias("_o1"),
+            pos.alias("_o2"),
+            (F.col(ROW).cast("long") if ROW in df.columns else F.lit(None).cast("long")).alias(
+                "_frow"
+            ),
+            (F.col(FILE) if FILE in df.columns else F.lit(None).cast("string")).alias("_ffile"),
+            F.concat_ws("/", *(F.col(k).cast("string") for k in info.key)).alias("_fkey"),
+        )
+
+        if "DUP-001" in wanted:
+            rule = get_rule("DUP-001")
+            nth = F.row_number().over(Window.partitionBy(*info.key).orderBy("_o1", "_o2"))
+            repeated = rows.withColumn("_nth", nth).where(F.col("_nth") > 1)
+            one = info.key[0] if len(info.key) == 1 else None
+            message = f"duplicate {'/'.join(info.key)}: an earlier record has the same key"
+            value = F.col(one) if one else F.lit(None)
+            found.append(
+                _spark_finding(repeated, rule, name, one, value, message, (0, e, 0), F.lit(0))
+            )
+        if "REF-001" not in wanted:
+            continue
+        rule = get_rule("REF-001")
+        for i, f in enumerate(info.references):
+            target = f.spec.ref
+            if target not in frames or len(get_entity(target).key) != 1:
+                continue  # as in memory: only when the named entity is part of the check
+            keys = frames[target].select(F.col(get_entity(target).key[0]).alias("_target"))
+            if isinstance(f.shape, ListShape):
+                items = rows.select("*", F.posexplode(f.name).alias("_fi", "_fitem"))
+            else:
+                items = rows.select("*", F.lit(0).alias("_fi"), F.col(f.name).alias("_fitem"))
+            items = items.where(F.col("_fitem").isNotNull())
+            missing = items.join(keys, items["_fitem"] == keys["_target"], "left_anti")
+            message = f"no {target} with this key in the dataset"
+            item, at = F.col("_fitem"), (1, e, i)
+            found.append(
+                _spark_finding(missing, rule, name, f.name, item, message, at, F.col("_fi"))
+            )
+    names = FINDINGS_SCHEMA.names
+    if not found:
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        session = next(iter(frames.values())).sparkSession if frames else None
+        if session is None:
+            raise ArgumentError("dataset_findings_spark needs at least one DataFrame")
+        return session.createDataFrame([], from_arrow_schema(FINDINGS_SCHEMA))
+    union = found[0]
+    for more in found[1:]:
+        union = union.unionByName(more)
+    return union.orderBy("_s1", "_s2", "_s3", "_o1", "_o2", "_s4").select(*names)
+
+
 def write_spark(valid: Any, folder: str | Path, entity: str | type) -> WriteResult:
     """Write the rows of the Spark DataFrame ``valid`` (rows already checked, in the
     entity's fields: :attr:`Validated.valid`) to a new ``folder``, one Parquet file per
@@ -1121,3 +1254,144 @@ def write_dask(
         # dask's compute is untyped: one call computes them all, sharing their tasks.
         cast(Any, dask).compute(parts, *compute_with)
         return building.finish(name)
+
+
+# --------------------------------------------------------------------------- reading CSV
+
+
+def csv_schema(entity: str | type) -> pa.Schema:
+    """The schema of what :func:`read_csv_spark` and :func:`read_csv_dask` give: every field
+    of the entity as text, then :data:`ROW` (int64) and :data:`FILE` (text)."""
+    info = get_entity(entity)
+    fields = [pa.field(f.name, pa.string()) for f in info.fields]
+    extra = [pa.field(ROW, pa.int64(), nullable=False), pa.field(FILE, pa.string(), False)]
+    return pa.schema(fields + extra, metadata=arrow_schema(info).metadata)
+
+
+def _csv_files(path: str | Path | Sequence[str | Path]) -> list[str]:
+    """The CSV files to read: the files given, or a folder's ``*.csv`` (sorted)."""
+    given = [path] if isinstance(path, str | Path) else list(path)
+    files: list[str] = []
+    for p in map(Path, given):
+        if p.is_dir():
+            files += [str(f) for f in sorted(p.glob("*.csv")) if not f.name.startswith(".")]
+        elif p.is_file():
+            files.append(str(p))
+        else:
+            raise FormatError(str(p), "no such file or folder")
+    if not files:
+        raise FormatError(", ".join(map(str, given)), "no CSV file to read")
+    return files
+
+
+@attrs.frozen
+class CsvReader:
+    """``Iterator[RecordBatch] -> Iterator[RecordBatch]``: batches of file paths (a
+    ``path`` column) in, the rows of each file out as :func:`csv_schema` has them, read by
+    clen_core's own CSV reader on the worker. Plain data: it pickles by value."""
+
+    entity: str
+    """Name of the entity of the files' rows."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """The CSV read options (``delimiter``, ``decimal``, ``encoding``); absent ones are
+    detected per file, as ``clen validate`` does."""
+    version: str = attrs.field(default=__version__, kw_only=True)
+    """The driver's clen_core version (a worker with another refuses to run)."""
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Read every file named in ``batches`` (column ``path``), in order."""
+        _same_version(self.version)
+        for batch in batches:
+            for path in batch.column("path").to_pylist():
+                yield from self.read(path)
+
+    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+        """The rows of one file: each field's cell as text (null for an empty unquoted
+        cell, ``""`` for a quoted one, spreadsheet neutralisation undone), its row number
+        as ``clen validate`` counts it (the header is row 1) and the file."""
+        from clen_core.io.formats import get_format
+
+        info = get_entity(self.entity)
+        schema = csv_schema(info.cls)
+        reader = get_format("csv").with_options(**dict(self.options)).read_batches
+        assert reader is not None
+        with open(path, "rb") as source:
+            for raw in reader(source, info, path):
+                if raw.problems:
+                    # No frame row can stand for a row without its cells: said, not dropped.
+                    first = min(raw.problems, key=lambda p: p.row)
+                    raise FormatError(
+                        path,
+                        f"{first.reason}; a row the reader cannot split into the header's "
+                        "cells cannot be a row of the frame: check the file with clen validate",
+                        row=first.row,
+                    )
+                n = raw.batch.num_rows
+                if not n:
+                    continue
+                columns = []
+                for f in info.fields:
+                    if f.name in raw.batch.schema.names:
+                        columns.append(pc.cast(raw.batch.column(f.name), pa.string()))
+                    else:  # an optional field the file leaves out
+                        columns.append(pa.nulls(n, pa.string()))
+                rows = pc.cast(raw.rows, pa.int64())
+                files = pa.repeat(pa.scalar(path, pa.string()), n)
+                yield pa.RecordBatch.from_arrays([*columns, rows, files], schema=schema)
+
+
+def read_csv_spark(
+    spark: Any,
+    path: str | Path | Sequence[str | Path],
+    entity: str | type,
+    **options: Any,
+) -> Any:
+    """A Spark DataFrame of the rows of CSV files of ``entity`` as clen_core reads them, to
+    give to :func:`validate_spark`: each field as text, :data:`ROW` and :data:`FILE`.
+
+    ``path``: a file, a folder (its ``*.csv``) or a list of them, on a file system every
+    worker sees at the same path (a local one in local mode). ``options``: ``delimiter``,
+    ``decimal``, ``encoding`` (detected per file when not given).
+
+    Each file is read whole by one task with clen_core's own CSV reader (not Spark's):
+    the dialect is exactly ``clen validate``'s (a quoted ``""`` is the empty text, an
+    empty cell missing, cells with line breaks, a neutralised ``'=1+2`` read as
+    ``=1+2``, a byte-order mark, any delimiter), and the row numbers are
+    ``clen validate``'s (the header is row 1; a record with line breaks counts one),
+    which a reader that splits a file between tasks cannot know. So
+    ``validate_spark(read_csv_spark(spark, p, e), e)`` rejects and reports what
+    ``clen validate p -e e`` does, row for row. A row with the wrong number of cells
+    stops the job with a :class:`~clen_core.io.formats.FormatError` naming file and row
+    (``clen validate`` rejects it; a frame cannot hold it). Lazy, as Spark is.
+    """
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    name = get_entity(entity).name
+    files = _csv_files(path)
+    # One task per file: round-robin gives each of as many partitions one file.
+    listed = spark.createDataFrame([(f,) for f in files], "path string").repartition(len(files))
+    reader = CsvReader(name, tuple(sorted(options.items())))
+    return listed.mapInArrow(reader, from_arrow_schema(csv_schema(name)))
+
+
+def _read_csv_pandas(path: str, reader: CsvReader) -> Any:
+    return _to_pandas(reader.read(path), csv_schema(reader.entity))
+
+
+def read_csv_dask(
+    path: str | Path | Sequence[str | Path], entity: str | type, **options: Any
+) -> Any:
+    """A dask DataFrame of the rows of CSV files of ``entity`` as clen_core reads them, to
+    give to :func:`validate_dask`: one partition per file, each field as text
+    (``pd.ArrowDtype``), :data:`ROW` and :data:`FILE`.
+
+    As :func:`read_csv_spark` (clen_core's reader, ``clen validate``'s dialect and row
+    numbers, the same ``options``); pandas' own CSV reader is not used, since it reads a
+    quoted ``""`` and an empty cell alike. Lazy, as Dask is.
+    """
+    import dask.dataframe as dd
+
+    name = get_entity(entity).name
+    reader = CsvReader(name, tuple(sorted(options.items())))
+    meta = _to_pandas([], csv_schema(name))
+    return cast(Any, dd).from_map(_read_csv_pandas, _csv_files(path), reader=reader, meta=meta)

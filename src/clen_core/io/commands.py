@@ -27,10 +27,11 @@ import pyarrow as pa
 
 from clen_core import limits
 from clen_core.errors import ArgumentError, ClenError, RejectedRowsError
+from clen_core.io.appends import DatasetWriteResult, IfBatchExists, OnDuplicateKey
 from clen_core.io.atomic import atomic_file, paths_apart
 from clen_core.io.formats import Format, FormatError, format_for_path, get_format
 from clen_core.io.partitioned import (
-    DEFAULT_MAX_ROWS_PER_FILE,
+    DEFAULT_TARGET_FILE_SIZE,
     open_partitioned,
     refused_value,
     write_partitioned,
@@ -60,11 +61,16 @@ Progress: TypeAlias = Callable[[int], None]
 _DATASET_FORMAT = "parquet"
 """The format of a partitioned dataset's files."""
 
+_SPILL_ROWS = 1_000_000
+"""Rows of an entity whose key and reference columns :func:`validate_file` and
+:func:`validate_path` hold in memory for DUP-001 and REF-001; past it they go to disk
+(:class:`~clen_core.rules.wholetable.WholeTable`), so memory does not grow with the file."""
+
 
 @attrs.frozen(kw_only=True)
 class ConvertResult:
-    """What :func:`convert` did: every row read was written or rejected
-    (``read == written + rejected``)."""
+    """What :func:`convert` did: every row read was written, skipped or rejected
+    (``read == written + skipped + rejected``)."""
 
     source: Path
     """The file read."""
@@ -77,7 +83,7 @@ class ConvertResult:
     target_format: str
     """Name of the format written (``parquet`` for a dataset folder)."""
     read: int
-    """Rows read from the source (written + rejected)."""
+    """Rows read from the source (written + skipped + rejected)."""
     written: int
     """Rows written to the target: those that fit the entity."""
     rejected: int
@@ -90,6 +96,15 @@ class ConvertResult:
     """The files written: the target, or the files this call added to the dataset folder."""
     dataset: bool
     """Whether the target is a hive-partitioned Parquet dataset folder."""
+    skipped: int = 0
+    """Rows that fit but were not written to the dataset: their key was there already
+    (``on_duplicate_key="skip"``), or their batch was (``if_batch_exists="skip"``)."""
+    batch_id: str | None = None
+    """The batch the rows were recorded under in the dataset (None: not a dataset, or
+    no row written)."""
+    already_appended: str | None = None
+    """When the same batch was appended before (``if_batch_exists="skip"``: nothing
+    written); None otherwise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -143,7 +158,11 @@ def convert(
     strict: bool = False,
     partition_by: str | Iterable[str] | None = None,
     max_rows_per_file: int | None = None,
+    target_file_size: int | str | None = None,
     append: bool = False,
+    batch_id: str | None = None,
+    on_duplicate_key: OnDuplicateKey | None = None,
+    if_batch_exists: IfBatchExists = "error",
     max_rejects: int | None = None,
     progress: Progress | None = None,
 ) -> ConvertResult:
@@ -160,11 +179,17 @@ def convert(
     is still written).
 
     With ``partition_by`` (``"year,country"`` or a list: fields of the entity,
-    or ``year``/``month`` of its main date), ``max_rows_per_file`` or
+    or ``year``/``month`` of its main date), ``max_rows_per_file``,
+    ``target_file_size`` (bytes, or e.g. ``"128MB"``; default
+    :data:`~clen_core.io.partitioned.DEFAULT_TARGET_FILE_SIZE`) or
     ``append``, ``dst`` is a hive-partitioned Parquet dataset folder written
     by :func:`~clen_core.io.partitioned.write_partitioned`; with ``append``
     and no ``partition_by``, the rows are added under the keys of the dataset
-    already there.
+    already there. ``batch_id``, ``on_duplicate_key`` and ``if_batch_exists``
+    make a retried append safe (:mod:`clen_core.io.appends`): by default an
+    append of a batch already there, or of rows whose key is, is refused with a
+    :class:`~clen_core.errors.DuplicateKeyError`. A given ``batch_id`` already
+    there with ``if_batch_exists="skip"`` reads nothing (``read == 0``).
 
     ``src``, ``dst`` and ``rejects`` must be apart: the same file or folder, or one
     inside another, is an :class:`~clen_core.errors.ArgumentError` before anything is
@@ -181,8 +206,14 @@ def convert(
     # The source is checked first (it exists, its format is known), and nothing is written.
     source_format = read(source, entity=info.name, format=from_format).format
     paths_apart(source=source, target=target, rejects=rejects)
-    dataset = partition_by is not None or max_rows_per_file is not None or append
+    sized = max_rows_per_file is not None or target_file_size is not None
+    dataset = partition_by is not None or sized or append
     keys: str | Iterable[str] = partition_by if partition_by is not None else ()
+    if not dataset and (batch_id, on_duplicate_key, if_batch_exists) != (None, None, "error"):
+        raise ArgumentError(
+            f"{target}: batch_id, on_duplicate_key and if_batch_exists are for a dataset "
+            "folder (partition_by, max_rows_per_file, target_file_size or append)"
+        )
     if dataset:
         fmt = get_format(_DATASET_FORMAT)
         if to_format is not None and _resolve(target, to_format).name != fmt.name:
@@ -231,21 +262,25 @@ def convert(
 
     # Closed whatever happens: a write that fails stops the reading threads at once,
     # and removes the rejects file begun.
+    done_dataset: DatasetWriteResult | None = None
     with contextlib.closing(batches()) as stream:
         try:
             if dataset:
-                paths = write_partitioned(
+                done_dataset = write_partitioned(
                     stream,
                     target,
                     entity=info.name,
                     partition_by=keys,
-                    max_rows_per_file=(
-                        DEFAULT_MAX_ROWS_PER_FILE
-                        if max_rows_per_file is None
-                        else max_rows_per_file
+                    max_rows_per_file=max_rows_per_file,
+                    target_file_size=(
+                        DEFAULT_TARGET_FILE_SIZE if target_file_size is None else target_file_size
                     ),
                     append=append,
-                ).paths
+                    batch_id=batch_id,
+                    on_duplicate_key=on_duplicate_key,
+                    if_batch_exists=if_batch_exists,
+                )
+                paths = done_dataset.paths
             else:
                 with atomic_file(target) as sink:
                     write_batches(sink, info, stream, str(target))
@@ -265,7 +300,16 @@ def convert(
                 f"{exc.strerror} (writing the rows read from {source} up to row {reader.row:,})",
                 exc.filename,
             ) from exc
+    already = None if done_dataset is None else done_dataset.already
+    if already is not None and reader is None:  # a given batch_id seen before: nothing read
+        return ConvertResult(
+            source=source, target=target, entity=info.name, source_format=source_format.name,
+            target_format=fmt.name, read=0, written=0, rejected=0, rejects=(),
+            rejects_path=None, paths=(), dataset=True, batch_id=already.batch_id,
+            already_appended=already.appended,
+        )  # fmt: skip
     done = every_row_taken()
+    skipped = 0 if done_dataset is None else done_dataset.skipped
     return ConvertResult(
         source=source,
         target=target,
@@ -273,12 +317,15 @@ def convert(
         source_format=source_format.name,
         target_format=fmt.name,
         read=done.read_rows,
-        written=written,
+        written=written - skipped,
         rejected=done.rejected,
         rejects=tuple(done.rejects),
         rejects_path=Path(rejects) if rejects is not None else None,
         paths=paths,
         dataset=dataset,
+        skipped=skipped,
+        batch_id=None if done_dataset is None else done_dataset.batch_id,
+        already_appended=None if already is None else already.appended,
     )
 
 
@@ -318,8 +365,9 @@ def validate_file(
         max_findings = limits.current().max_findings
     reader = read(source, entity=name, format=format, on_reject="collect",
                   max_rejects=max_findings)  # fmt: skip
-    # Rules that judge each row alone run on each batch while the next ones are read.
-    validation = Validation(name, only=only, max_findings=max_findings)
+    # Rules that judge each row alone run on each batch while the next ones are read; past
+    # _SPILL_ROWS rows, the keys DUP-001 compares go to disk (rules.wholetable), not memory.
+    validation = Validation(name, only=only, max_findings=max_findings, spill_rows=_SPILL_ROWS)
     # Only the fields the rules read are kept of each row (all, when a rule may read any).
     kept = fields_read(name)
     empty = arrow_schema(name).empty_table()
@@ -561,6 +609,7 @@ def validate_path(
         raise FormatError(str(source), "no such file or folder")
     paths_apart(source=source, report=report_path)
     into = _Tables(cap)
+    partitioned: Validation | None = None
     kind: PathKind
     if source.is_dir():
         if _is_entity_folder(source):
@@ -578,20 +627,24 @@ def validate_path(
         else:
             kind = "partitioned"
             ds = open_partitioned(source, entity=entity)
-            into.files[ds.entity.name] = source
-            parts = []
+            name = ds.entity.name
+            into.files[name] = source
+            # One entity: streamed as a file is, so memory does not hold the dataset (the
+            # rowwise rules per batch, the keys for DUP-001 on disk past _SPILL_ROWS).
+            partitioned = Validation(name, only=only, max_findings=cap, spill_rows=_SPILL_ROWS)
+            kept = fields_read(name)
+            names = [n for n in arrow_schema(name).names if kept is None or n in kept]
+            partitioned.add(arrow_schema(name).empty_table().select(names))
+            accepted = 0
             for batch in ds.batches(on_reject="collect"):
                 # Rows of a dataset are not numbered across its files: findings name the key.
-                parts.append(pa.Table.from_batches([batch]))
+                partitioned.add(pa.Table.from_batches([batch]).select(names))
+                accepted += batch.num_rows
                 if progress is not None:
-                    progress(sum(p.num_rows for p in parts))
-            name = ds.entity.name
-            into.parts[name] = [t.select(arrow_schema(name).names) for t in parts] or [
-                arrow_schema(name).empty_table()
-            ]
+                    progress(accepted)
             into.rejects[name] = ds.rejects[:cap]
             into.rejected[name] = ds.rejected
-            into.read[name] = sum(p.num_rows for p in parts) + into.rejected[name]
+            into.read[name] = accepted + into.rejected[name]
     else:
         fmt = _resolve_read(source, format)
         name = get_entity(entity).name if entity is not None else None
@@ -622,7 +675,11 @@ def validate_path(
                 report=single.report,
                 report_path=single.report_path,
             )
-    report = validate(into.tables(), only=only, max_findings=cap)
+    report = (
+        partitioned.finish()
+        if partitioned is not None
+        else validate(into.tables(), only=only, max_findings=cap)
+    )
     for name, rejects in into.rejects.items():
         if into.rejected.get(name):
             report.add_rejected_rows(name, rejects, into.rejected[name])

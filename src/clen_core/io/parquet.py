@@ -41,8 +41,10 @@ Layout of a clen_core Parquet file
   in three things only: the derived ``year`` / ``month`` partition keys,
   when the dataset has them, are extra ``int32`` columns after the fields;
   the metadata adds ``clen_core.partition_by`` (the keys, comma-separated);
-  and the rows of each partition folder are gathered into row groups of up
-  to 100,000 rows. Reading a dataset leaves the derived columns out.
+  and the rows of each partition folder are gathered, over the batches, into
+  row groups of 100,000 rows (the last of a folder fewer), in files of about
+  ``target_file_size`` (128 MiB by default: a folder below it is one file).
+  Reading a dataset leaves the derived columns out.
 
 Reading checks the file before any row: it must be a Parquet file with an
 intact footer; its ``clen_core.entity`` metadata, when present, must name the
@@ -163,7 +165,13 @@ _INT_DIGITS = {8: 3, 16: 5, 32: 10, 64: 19}
 class Writer:
     """A Parquet file of one entity being written to a sink: see :func:`open_writer`."""
 
-    def __init__(self, sink: IO[bytes], entity: EntityInfo, schema: pa.Schema) -> None:
+    def __init__(
+        self,
+        sink: IO[bytes],
+        entity: EntityInfo,
+        schema: pa.Schema,
+        buffer_bytes: int = BUFFER_BYTES,
+    ) -> None:
         import pyarrow.parquet as pq
 
         self.entity = entity
@@ -176,7 +184,7 @@ class Writer:
         # took 3-6x longer). A native buffer in front hands the file 1 MiB at a time.
         self._sink = _Sink(sink)
         self._buffer = pa.BufferedOutputStream(
-            pa.PythonFile(self._sink, mode="w"), buffer_size=BUFFER_BYTES
+            pa.PythonFile(self._sink, mode="w"), buffer_size=buffer_bytes
         )
         try:
             self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
@@ -213,6 +221,11 @@ class Writer:
             self._abandon(writer)
             raise
         self.rows += data.num_rows
+
+    @property
+    def size(self) -> int:
+        """Bytes of the file so far, those still in the writer's buffer included."""
+        return int(self._buffer.tell()) if self._writer is not None else self._sink.tell()
 
     def close(self) -> None:
         """Write the footer and flush what is buffered; the sink stays open for its owner."""
@@ -288,7 +301,13 @@ class _Sink:
         self.closed = True
 
 
-def open_writer(sink: IO[bytes], entity: EntityInfo, schema: pa.Schema | None = None) -> Writer:
+def open_writer(
+    sink: IO[bytes],
+    entity: EntityInfo,
+    schema: pa.Schema | None = None,
+    *,
+    buffer_bytes: int = BUFFER_BYTES,
+) -> Writer:
     """A :class:`Writer` of ``entity``'s rows as Parquet onto the binary file ``sink``.
 
     ``schema``: the file's schema, by default :func:`~clen_core.arrow_schema` of
@@ -297,10 +316,11 @@ def open_writer(sink: IO[bytes], entity: EntityInfo, schema: pa.Schema | None = 
     keys of a partitioned dataset). Every clen_core Parquet file is written by
     it: zstd, every column dictionary-encoded but a one-field key, the schema
     and its metadata in the footer, and the bytes handed to ``sink``
-    :data:`BUFFER_BYTES` at a time. Use it as a context manager, or call
-    :meth:`Writer.close`, which writes the footer and leaves ``sink`` open.
+    :data:`BUFFER_BYTES` at a time (``buffer_bytes``: a partitioned dataset keeps
+    hundreds of writers open, each holding its buffer). Use it as a context manager, or
+    call :meth:`Writer.close`, which writes the footer and leaves ``sink`` open.
     """
-    return Writer(sink, entity, arrow_schema(entity) if schema is None else schema)
+    return Writer(sink, entity, arrow_schema(entity) if schema is None else schema, buffer_bytes)
 
 
 def write(

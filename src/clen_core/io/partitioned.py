@@ -23,8 +23,16 @@ the hive way, one folder level per partition key::
   writer of every clen_core Parquet file, so they are encoded as a single
   file is (zstd, dictionaries but for a one-field key, the entity's Arrow
   schema and its metadata), plus ``clen_core.partition_by`` in the schema
-  metadata. Each file gathers the rows of its folder into row groups of up
-  to 100,000 rows; ``max_rows_per_file`` bounds the rows of each file.
+  metadata. A folder's rows go to one file until it reaches about
+  ``target_file_size`` (:data:`DEFAULT_TARGET_FILE_SIZE`, 128 MiB), then to the
+  next (``max_rows_per_file`` bounds their rows too), gathered over the batches
+  into row groups of 100,000 rows (the last of a folder fewer).
+- **Memory.** Rows wait for their folder's row group in memory up to a budget
+  of bytes (64 MiB), not of rows; past it, the rows waiting are spilled to a
+  hidden Arrow file in the temporary folder and read back when their folder is
+  written. So memory does not grow with the number of folders, nor row groups
+  shrink with it; a write with many small folders pays for it with one more
+  write and read of its rows (see docs/pipelines.md, "Files and memory").
 - **Folder names.** A value is written as text (``true``/``false``, ISO
   dates); a missing value as ``__HIVE_DEFAULT_PARTITION__``; the characters
   ``"#%'*:=?[]^{}``, DEL and the other characters hive escapes are
@@ -52,7 +60,10 @@ the hive way, one folder level per partition key::
   link stays a link; a link inside the dataset is kept as a link. The target is
   resolved first, so ``.`` from inside the dataset names the dataset's folder.
 - **Appending** refuses, before reading any row, a dataset of another
-  entity, schema version, partitioning or column types, naming what differs.
+  entity, schema version, partitioning or column types, naming what differs
+  (files without the column of an optional field, added since, are not a
+  difference: :mod:`clen_core.io.migrate`). Each append records its batch, and
+  refuses a batch or keys already there (:mod:`clen_core.io.appends`).
   Without ``append``, a target folder that exists and is not empty is refused.
 """
 
@@ -61,7 +72,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import itertools
 import os
+import re
 import shutil
 import sys
 from collections import OrderedDict
@@ -76,10 +89,11 @@ import pyarrow.compute as pc
 
 from clen_core import limits
 from clen_core.errors import ArgumentError
-from clen_core.io import parquet
+from clen_core.io import appends, parquet
+from clen_core.io.appends import DatasetWriteResult, IfBatchExists, OnDuplicateKey
 from clen_core.io.atomic import naming
 from clen_core.io.formats import FormatError
-from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, RejectedRowsError, WriteResult
+from clen_core.io.readwrite import DEFAULT_BATCH_ROWS, RejectedRowsError
 from clen_core.io.records import Reject, kept
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.model.fields import ScalarShape
@@ -94,27 +108,34 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_ROWS_PER_FILE",
+    "DEFAULT_TARGET_FILE_SIZE",
     "DERIVED_KEYS",
     "NULL_PARTITION",
     "PartitionedDataset",
     "dataset_schema",
     "main_date",
     "open_partitioned",
+    "parse_size",
     "refused_value",
     "write_partitioned",
 ]
 
 DEFAULT_MAX_ROWS_PER_FILE = 1_000_000
-"""Rows per file unless ``max_rows_per_file`` says otherwise."""
+"""The rows of a file before ``target_file_size`` bounded files by their size; files
+have no row limit now unless ``max_rows_per_file`` is given."""
 DERIVED_KEYS = ("year", "month")
 """Partition keys derived from the entity's main date (when no field has that name)."""
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 """Folder value of a missing partition value (as hive, Spark and pyarrow write it)."""
 PARTITION_META = b"clen_core.partition_by"
 """Schema metadata key: the partition keys, comma-separated."""
+DEFAULT_TARGET_FILE_SIZE = 128 * 2**20
+"""Bytes a file of a partitioned dataset grows to (128 MiB) unless ``target_file_size``
+says otherwise: a folder's rows go to one file until it reaches this size."""
 _ROW_GROUP_ROWS = 100_000
-_BUFFERED_ROWS = 1_000_000
-_MAX_OPEN_FILES = 64
+_BUFFER_BYTES = 64 * 2**20  # rows waiting for their folder's file (see _Buffer)
+_WRITER_BUFFER = 32 * 2**10  # each open writer's native buffer (parquet.BUFFER_BYTES: 1 MiB)
+_MAX_OPEN_FILES = 1024
 _ESCAPE = set("\"#%'*:=?[]^{}\x7f")
 _REFUSED = {"/", "\\"}
 _TMP, _OLD, _LOCK = "clen-tmp-", "clen-old-", "clen-lock"
@@ -375,38 +396,126 @@ def _fsync_dir(path: Path) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-class _Files:
-    """Open Parquet writers per partition folder, rolling files at ``max_rows``."""
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
+          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+          "tib": 2**40}  # fmt: skip
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)\s*", re.IGNORECASE)
 
-    def __init__(self, root: Path, info: EntityInfo, schema: pa.Schema, max_rows: int) -> None:
+
+def parse_size(size: int | str, what: str = "size") -> int:
+    """A size in bytes from a whole number or a text such as ``128MB``, ``1GiB`` or ``512k``.
+
+    ``kB``, ``MB``, ``GB``, ``TB`` are powers of 1000 (``k``, ``M``, ``G``, ``T`` alone
+    too), ``KiB``, ``MiB``, ``GiB``, ``TiB`` powers of 1024; case does not matter. Raises
+    :class:`~clen_core.errors.ArgumentError` naming ``what`` for anything else, or a size
+    under 1 byte.
+    """
+    if isinstance(size, bool) or not isinstance(size, int | str):
+        raise ArgumentError(f"{what} {size!r}: expected bytes as a whole number, or e.g. 128MB")
+    if isinstance(size, int):
+        value = size
+    else:
+        from fractions import Fraction
+
+        match = _SIZE.fullmatch(size)
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _UNITS:
+            raise ArgumentError(
+                f"{what} {size!r}: expected a number of bytes with an optional unit "
+                "(B, kB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 128MB or 1GiB"
+            )
+        value = int(Fraction(match.group(1)) * _UNITS[unit])  # exact: no float rounding
+    if value < 1:
+        raise ArgumentError(f"{what} {size!r}: expected at least 1 byte")
+    return value
+
+
+def _max_open() -> int:
+    """Writers open at once: :data:`_MAX_OPEN_FILES`, or half the process's file limit."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 64
+    if soft == resource.RLIM_INFINITY:
+        return _MAX_OPEN_FILES
+    return max(16, min(_MAX_OPEN_FILES, soft // 2))
+
+
+class _Files:
+    """Open Parquet writers per partition folder, each file closed when it reaches
+    ``target_bytes`` (or ``max_rows``): the next rows of its folder start a new file.
+
+    At most :func:`_max_open` writers are open; opening one more closes the least
+    recently used (its folder's later rows start a new file). Writers are opened with a
+    small native buffer (:data:`_WRITER_BUFFER`): hundreds stay open, each holding it.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        info: EntityInfo,
+        schema: pa.Schema,
+        max_rows: int | None,
+        target_bytes: int = DEFAULT_TARGET_FILE_SIZE,
+    ) -> None:
         self.root = root
         self.info = info
         self.schema = schema
         self.max_rows = max_rows
+        self.target_bytes = target_bytes
+        self.max_open = _max_open()
         self.run = os.urandom(6).hex()
         self.count = 0
         self.paths: list[Path] = []
         self.open: OrderedDict[str, tuple[parquet.Writer, IO[bytes]]] = OrderedDict()
         self.dirs: set[Path] = set()
+        # Bytes and rows of the files written so far: how many bytes a row takes in a file,
+        # to cut a table where a file reaches its target.
+        self.done_bytes = 0
+        self.done_rows = 0
 
-    def write(self, folder: str, table: pa.Table) -> None:
+    def write(self, folder: str, table: pa.Table, row_group_rows: int = _ROW_GROUP_ROWS) -> None:
+        """Append ``table`` to the folder's file (cut into row groups of ``row_group_rows``),
+        closing files as they reach the target and going on in new ones."""
         offset = 0
         while offset < table.num_rows:
-            writer, sink = self._writer(folder)
-            take = min(self.max_rows - writer.rows, table.num_rows - offset)
-            writer.write(table.slice(offset, take), row_group_rows=_ROW_GROUP_ROWS)
+            writer, _ = self._writer(folder)
+            left = table.num_rows - offset
+            take = left if self.max_rows is None else min(left, self.max_rows - writer.rows)
+            room = self.target_bytes - writer.size
+            if table.get_total_buffer_size() > room:  # it may not fit: how many rows do
+                take = max(1, min(take, int(room / self._per_row(writer, table))))
+            writer.write(table.slice(offset, take), row_group_rows=row_group_rows)
             offset += take
-            if writer.rows >= self.max_rows:
-                self._close(writer, sink)
-                del self.open[folder]
+            rows_full = self.max_rows is not None and writer.rows >= self.max_rows
+            # Full when one more row (as this file's rows go) would pass the target.
+            if rows_full or writer.size + writer.size / writer.rows > self.target_bytes:
+                self.retire(folder)
+
+    def _per_row(self, writer: parquet.Writer, table: pa.Table) -> float:
+        """Bytes a row takes in a file: this file's so far, else the files' before, else
+        (nothing written yet) its size in memory, more than it takes compressed."""
+        if writer.rows:
+            return max(writer.size / writer.rows, 1e-3)
+        if self.done_rows:
+            return max(self.done_bytes / self.done_rows, 1e-3)
+        rows: int = table.num_rows
+        return max(int(table.nbytes) / max(rows, 1), 1.0)
+
+    def retire(self, folder: str) -> None:
+        """Close the folder's file, if one is open: its next rows start a new file."""
+        if folder in self.open:
+            writer, sink = self.open.pop(folder)
+            self._close(writer, sink)
 
     def _writer(self, folder: str) -> tuple[parquet.Writer, IO[bytes]]:
         if folder in self.open:
             self.open.move_to_end(folder)
             return self.open[folder]
-        if len(self.open) >= _MAX_OPEN_FILES:
-            _, (w, s) = self.open.popitem(last=False)
-            self._close(w, s)
+        if len(self.open) >= self.max_open:
+            self.retire(next(iter(self.open)))
         directory = self.root / folder
         directory.mkdir(parents=True, exist_ok=True)
         self.dirs.add(directory)
@@ -414,7 +523,7 @@ class _Files:
         self.count += 1
         sink = open(path, "wb")  # noqa: SIM115 - closed in _close
         try:
-            writer = parquet.open_writer(sink, self.info, self.schema)
+            writer = parquet.open_writer(sink, self.info, self.schema, buffer_bytes=_WRITER_BUFFER)
         except BaseException:
             sink.close()
             raise
@@ -422,17 +531,17 @@ class _Files:
         self.open[folder] = (writer, sink)
         return self.open[folder]
 
-    @staticmethod
-    def _close(writer: parquet.Writer, sink: IO[bytes]) -> None:
+    def _close(self, writer: parquet.Writer, sink: IO[bytes]) -> None:
         try:
             writer.close()
+            self.done_rows += writer.rows
+            self.done_bytes += writer.size
         finally:
             sink.close()
 
     def close(self) -> None:
         while self.open:
-            _, (w, s) = self.open.popitem(last=False)
-            self._close(w, s)
+            self.retire(next(iter(self.open)))
 
     def sync(self) -> None:
         """Make the written files durable: one ``syncfs`` on Linux, else one fsync each."""
@@ -492,63 +601,181 @@ def _with_derived(batch: pa.RecordBatch, info: EntityInfo, schema: pa.Schema) ->
     return table.replace_schema_metadata(schema.metadata)
 
 
-def _split(table: pa.Table, keys: tuple[str, ...]) -> Iterator[tuple[str, pa.Table]]:
-    """The rows of ``table`` per partition folder (``k1=v1/k2=v2``)."""
+def _split(table: pa.Table, keys: tuple[str, ...]) -> tuple[pa.Table, list[tuple[str, int, int]]]:
+    """``table`` sorted by partition folder, and each folder's rows in it as
+    ``(folder, start, rows)``, folders as ``k1=v1/k2=v2``.
+
+    Each key's distinct values are checked and named once; the rows are grouped by one
+    integer code per row (the keys' dictionary indices combined) and sorted once, so that
+    no work is done per folder but naming it.
+    """
     if not keys:
-        yield "", table
-        return
-    texts = [_texts(table.column(k).combine_chunks()) for k in keys]
-    # Check and escape each distinct value once, then join the folder names per row.
-    segments = []
-    for k, t in zip(keys, texts, strict=True):
-        distinct = pc.unique(t)
+        return table, [("", 0, table.num_rows)]
+    codes: pa.Array | None = None
+    indices: list[pa.Array] = []
+    names: list[list[str]] = []
+    for k in keys:
+        texts = _texts(table.column(k).combine_chunks())
+        encoded = pc.dictionary_encode(texts, null_encoding="encode")
+        distinct = encoded.dictionary.to_pylist()
         try:
-            names = pa.array([_segment(k, v) for v in distinct.to_pylist()], pa.string())
+            names.append([_segment(k, v) for v in distinct])
         except _Refused as exc:
-            bad = next(v for v in distinct.to_pylist() if _is_refused(k, v))
-            raise _BadRow(pc.index(t, bad).as_py(), k, str(exc)) from None
-        segments.append(pc.take(names, pc.index_in(t, value_set=distinct, skip_nulls=False)))
-    folder = pc.binary_join_element_wise(*segments, "/") if len(segments) > 1 else segments[0]
-    order = pc.sort_indices(folder)
-    folder = pc.take(folder, order)
-    table = table.take(order)
-    counts = pc.value_counts(folder)
-    start = 0
-    for item in counts.to_pylist():
-        n = item["counts"]
-        yield item["values"], table.slice(start, n)
-        start += n
+            bad = next(v for v in distinct if _is_refused(k, v))
+            raise _BadRow(pc.index(texts, bad).as_py(), k, str(exc)) from None
+        index = encoded.indices.cast(pa.int64())
+        indices.append(index)
+        if codes is None:
+            codes = index
+        else:
+            # Made dense again, so that the codes of many keys never overflow.
+            codes = pc.dictionary_encode(pc.add(pc.multiply(codes, len(distinct)), index))
+            codes = codes.indices.cast(pa.int64())
+    assert codes is not None
+    order = pc.sort_indices(codes)
+    counts = pc.value_counts(pc.take(codes, order)).field("counts").to_pylist()
+    starts = list(itertools.accumulate(counts, initial=0))[:-1]
+    first = pc.take(order, pa.array(starts, pa.int64()))
+    picks = [pc.take(index, first).to_pylist() for index in indices]
+    at_rows = zip(*picks, strict=True)
+    folders = ["/".join(n[i] for n, i in zip(names, at, strict=True)) for at in at_rows]
+    groups = list(zip(folders, starts, counts, strict=True))
+    return table.take(order), groups
+
+
+def _own(table: pa.Table) -> pa.Table:
+    """A copy of ``table`` in buffers of its own: a slice keeps its whole parent alive."""
+    return table.take(pa.array(range(table.num_rows), pa.int64()))
 
 
 class _Buffer:
-    """Rows waiting per folder, so that row groups are not a sliver of each batch."""
+    """Rows waiting for their folder's file, bounded by the memory they keep, not by rows.
 
-    def __init__(self, files: _Files) -> None:
+    Rows come as slices of sorted batches (:func:`_split`); a batch stays in memory
+    while any of its slices waits, and :attr:`held` counts it whole. A folder whose
+    waiting rows reach ``group_rows`` is written at once as row groups of ``group_rows``,
+    the rest waiting on. When :attr:`held` passes ``budget``, every row waiting in
+    memory is **spilled**: written, folder by folder, to an Arrow IPC file in the
+    dataset's temporary folder (hidden, removed when done), and the batches are freed;
+    a folder's spilled rows are read back when it is written. So memory stays within
+    the budget (and one batch) whatever the number of folders, and row groups stay
+    full: only the last of each folder may be smaller.
+    """
+
+    def __init__(
+        self,
+        files: _Files,
+        spill_to: Path,
+        budget: int | None = None,
+        group_rows: int | None = None,
+    ) -> None:
         self.files = files
-        self.pending: dict[str, list[pa.Table]] = {}
-        self.sizes: dict[str, int] = {}
-        self.total = 0
+        self.spill_to = spill_to
+        self.budget = _BUFFER_BYTES if budget is None else budget
+        self.group_rows = _ROW_GROUP_ROWS if group_rows is None else group_rows
+        self.pending: dict[str, list[tuple[pa.Table, int]]] = {}
+        self.spilled: dict[str, list[tuple[int, int]]] = {}
+        """Per folder: its spilled rows as (spill file, batch) numbers, in order."""
+        self.rows: dict[str, int] = {}
+        """Per folder: rows waiting, in memory and spilled."""
+        # What keeps the rows waiting in memory: [bytes, slices waiting] per sorted batch,
+        # and their sum.
+        self.holders: dict[int, list[int]] = {}
+        self.held = 0
+        self.most = 0
+        """The most bytes :attr:`held` reached (once a batch was taken in, before spilling)."""
+        self.spills: list[tuple[Any, Any, Path]] = []  # (file, pyarrow.ipc reader, path)
+        self._ids = itertools.count()
 
-    def add(self, folder: str, table: pa.Table) -> None:
-        self.pending.setdefault(folder, []).append(table)
-        self.sizes[folder] = self.sizes.get(folder, 0) + table.num_rows
-        self.total += table.num_rows
-        if self.sizes[folder] >= _ROW_GROUP_ROWS:
-            self.flush(folder)
-        if self.total >= _BUFFERED_ROWS:
-            for f in sorted(self.pending, key=self.sizes.__getitem__, reverse=True):
-                self.flush(f)
-                if self.total < _BUFFERED_ROWS // 2:
-                    break
+    def add(self, table: pa.Table, groups: Iterable[tuple[str, int, int]]) -> None:
+        """Take in the rows of one sorted batch: ``(folder, start, rows)`` per folder."""
+        hid = next(self._ids)
+        self.holders[hid] = [table.get_total_buffer_size(), 1]  # held by this call too
+        self.held += self.holders[hid][0]
+        for folder, start, n in groups:
+            self.pending.setdefault(folder, []).append((table.slice(start, n), hid))
+            self.holders[hid][1] += 1
+            self.rows[folder] = self.rows.get(folder, 0) + n
+            if self.rows[folder] >= self.group_rows:
+                self.flush(folder, whole=False)
+        self._release(hid)
+        self.most = max(self.most, self.held)
+        if self.held > self.budget and self.pending:
+            self._spill()
 
-    def flush(self, folder: str) -> None:
-        tables = self.pending.pop(folder)
-        self.total -= self.sizes.pop(folder)
-        self.files.write(folder, pa.concat_tables(tables))
+    def _release(self, hid: int) -> None:
+        holder = self.holders[hid]
+        holder[1] -= 1
+        if holder[1] == 0:
+            self.held -= holder[0]
+            del self.holders[hid]
+
+    def _spill(self) -> None:
+        import pyarrow.ipc as ipc
+
+        number = len(self.spills)
+        path = self.spill_to / f".clen-spill-{number:05d}.arrow"
+        waiting = {f: sum(t.num_rows for t, _ in pieces) for f, pieces in self.pending.items()}
+        per_row = self.held / max(sum(waiting.values()), 1)
+        schema = next(iter(self.pending.values()))[0][0].schema
+        batch = 0
+        with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as out:
+            # The rows of a few folders at a time made one table of their own (one copy,
+            # in C++), each folder's a batch of it: one write per folder, and at most a
+            # quarter budget more memory.
+            chosen: list[str] = []
+            for at, folder in enumerate(waiting):
+                chosen.append(folder)
+                rows = sum(waiting[f] for f in chosen)
+                if rows * per_row < self.budget // 4 and at + 1 < len(waiting):
+                    continue
+                pieces = [t for f in chosen for t, _ in self.pending.pop(f)]
+                whole = pa.concat_tables(pieces).combine_chunks()
+                start = 0
+                for f in chosen:
+                    for part in whole.slice(start, waiting[f]).to_batches():
+                        out.write_batch(part)
+                        self.spilled.setdefault(f, []).append((number, batch))
+                        batch += 1
+                    start += waiting[f]
+                chosen = []
+        self.holders.clear()
+        self.held = 0
+        source = pa.OSFile(str(path))
+        self.spills.append((source, ipc.open_file(source), path))
+
+    def flush(self, folder: str, *, whole: bool = True) -> None:
+        """Write the rows waiting for ``folder`` (spilled ones read back first) as one row
+        group, or (not ``whole``) as row groups of ``group_rows``, the rest waiting on."""
+        spilled = [self.spills[s][1].get_batch(b) for s, b in self.spilled.pop(folder, [])]
+        pieces = self.pending.pop(folder, [])
+        rows = self.rows.pop(folder)
+        tables = [pa.Table.from_batches([b]) for b in spilled] + [t for t, _ in pieces]
+        table = pa.concat_tables(tables)
+        cut = rows if whole else rows // self.group_rows * self.group_rows
+        self.files.write(folder, table.slice(0, cut), row_group_rows=min(cut, self.group_rows))
+        if cut < rows:  # copied: it may come from a spilled batch, or keep a whole one alive
+            rest = _own(table.slice(cut))
+            hid = next(self._ids)
+            self.holders[hid] = [rest.get_total_buffer_size(), 1]
+            self.held += self.holders[hid][0]
+            self.pending[folder] = [(rest, hid)]
+            self.rows[folder] = rows - cut
+        for _, h in pieces:
+            self._release(h)
 
     def close(self) -> None:
-        for f in sorted(self.pending):
-            self.flush(f)
+        """Write every folder's last rows (then :meth:`discard` the spill files)."""
+        for folder in sorted(self.rows):
+            self.flush(folder)
+            self.files.retire(folder)  # no more rows for it: one writer open at a time
+
+    def discard(self) -> None:
+        """Remove the spill files (done or failed: the rows are in the files, or lost)."""
+        for source, _, path in self.spills:
+            source.close()
+            path.unlink(missing_ok=True)
+        self.spills.clear()
 
 
 def _is_refused(key: str, value: str | None) -> bool:
@@ -573,11 +800,13 @@ def _write_into(
     info: EntityInfo,
     keys: tuple[str, ...],
     schema: pa.Schema,
-    max_rows: int,
+    max_rows: int | None,
     where: str,
+    *,
+    target_bytes: int = DEFAULT_TARGET_FILE_SIZE,
 ) -> tuple[list[Path], int]:
-    files = _Files(root, info, schema, max_rows)
-    buffer = _Buffer(files)
+    files = _Files(root, info, schema, max_rows, target_bytes)
+    buffer = _Buffer(files, root)
     rows = 0
     try:
         for batch in batches:
@@ -585,15 +814,15 @@ def _write_into(
                 continue
             table = _with_derived(batch, info, schema)
             try:
-                parts = list(_split(table, keys))
+                table, groups = _split(table, keys)
             except _BadRow as exc:
                 raise FormatError(where, exc.why, row=rows + exc.index + 1, field=exc.key) from None
             rows += batch.num_rows
-            for folder, part in parts:
-                buffer.add(folder, part)
+            buffer.add(table, groups)
         buffer.close()
     finally:
         files.close()
+        buffer.discard()
     files.sync()
     return files.paths, rows
 
@@ -621,31 +850,51 @@ def _describe(schema: pa.Schema) -> tuple[str, str, str]:
 
 
 def _check_compatible(target: Path, existing: pa.Schema, new: pa.Schema) -> None:
-    """Refuse to append rows of another entity, version, partitioning or schema."""
+    """Refuse to append rows of another entity, version, partitioning or schema.
+
+    A file without the column of an optional field (one added since, which keeps the
+    schema version) is compatible: its rows read with the field missing. The error says
+    when :func:`~clen_core.io.migrate.migrate_dataset` could make the dataset current.
+    """
     (e1, v1, p1), (e2, v2, p2) = _describe(existing), _describe(new)
     what = []
+    migratable = True  # every difference one that rewriting the files can undo
     if e1 != e2:
         what.append(f"entity {e1!r} vs {e2!r}")
+        migratable = False
     if v1 != v2:
         what.append(f"schema version {v1} vs {v2}")
     if p1 != p2:
         what.append(f"partition keys {p1 or '(none)'!r} vs {p2 or '(none)'!r}")
-    if not what:
-        have = {f.name: f.type for f in existing}
-        want = {f.name: f.type for f in new}
+        migratable = False
+    if e1 == e2 and p1 == p2:
+        have = {f.name: f for f in existing}
+        want = {f.name: f for f in new}
         for name in [*have, *(n for n in want if n not in have)]:
             if name not in want:
                 what.append(f"column {name!r} only in the dataset")
+                migratable = False
             elif name not in have:
-                what.append(f"column {name!r} missing from the dataset")
-            elif not have[name].equals(want[name]):
-                what.append(f"column {name!r} is {have[name]} vs {want[name]}")
+                if want[name].nullable and v1 != v2:
+                    what.append(f"column {name!r} missing from the dataset")
+                elif not want[name].nullable:
+                    what.append(f"column {name!r} (required) missing from the dataset")
+                    migratable = False
+            elif not have[name].type.equals(want[name].type):
+                what.append(f"column {name!r} is {have[name].type} vs {want[name].type}")
+                migratable = migratable and parquet.fits(have[name].type, want[name].type)
     if what:
+        hint = (
+            "; `clen migrate` (clen_core.migrate_dataset) rewrites it to the current schema"
+            if migratable
+            else ""
+        )
         raise FormatError(
             str(target),
             "cannot append: the dataset differs from the rows to add (dataset vs new: "
             + "; ".join(what)
-            + ")",
+            + ")"
+            + hint,
         )
 
 
@@ -655,17 +904,34 @@ def write_partitioned(
     *,
     entity: str | type,
     partition_by: Iterable[str] | str = (),
-    max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE,
+    max_rows_per_file: int | None = None,
+    target_file_size: int | str = DEFAULT_TARGET_FILE_SIZE,
     append: bool = False,
-) -> WriteResult:
+    batch_id: str | None = None,
+    on_duplicate_key: OnDuplicateKey | None = None,
+    if_batch_exists: IfBatchExists = "error",
+) -> DatasetWriteResult:
     """Write objects or Arrow batches of ``entity`` as a hive-partitioned Parquet dataset.
 
     ``partition_by``: fields of the entity, or ``year``/``month`` of its main
     date (``"year,country"`` or a list). Without ``append`` the target must not
     exist or be an empty folder; with it, rows are added to the dataset there
     (same entity, schema version, partition keys and types, or an error naming
-    the difference). Either way the result appears atomically (see the module
-    docs). Returns the files written by this call and the rows.
+    the difference; files without the column of an optional field take rows
+    with it). Either way the result appears atomically (see the module
+    docs). Returns the files written by this call, the rows, and the rows skipped.
+
+    ``target_file_size`` (bytes, or a text such as ``"128MB"``, ``"1GiB"``:
+    :func:`parse_size`): a folder's rows go to one file until it reaches about that
+    size (within a row group), then to the next; ``max_rows_per_file`` also bounds
+    each file's rows. Rows wait in memory for their folder's file up to a budget
+    of bytes, not rows (see the module docs).
+
+    The write is recorded in the dataset's manifest as a batch (``batch_id``, else
+    the hash of the rows); ``if_batch_exists`` says what a batch appended before
+    does, ``on_duplicate_key`` what rows whose key is already there do (default:
+    ``"error"`` when appending, ``"keep"`` for a new dataset); see
+    :mod:`clen_core.io.appends`.
     """
     info = get_entity(entity)
     given = Path(path)
@@ -674,9 +940,14 @@ def write_partitioned(
     # "." from inside the dataset names the folder, not a path inside it.
     target = Path(os.path.realpath(given))
     keys = _keys(info, partition_by, str(given))
-    if max_rows_per_file < 1:
+    if max_rows_per_file is not None and max_rows_per_file < 1:
         raise ArgumentError(f"max_rows_per_file must be at least 1, got {max_rows_per_file}")
+    target_bytes = parse_size(target_file_size, "target_file_size")
     schema = dataset_schema(info, keys)
+    if on_duplicate_key is None:
+        on_duplicate_key = "error" if append else "keep"
+    appends._check_policies(on_duplicate_key, if_batch_exists)
+    appends._check_batch_id(batch_id)
     if target.parent == target:
         raise FormatError(str(given), "the root folder cannot be a dataset")
     with _locked(target):
@@ -691,20 +962,50 @@ def write_partitioned(
             )
         for file in existing:  # every footer: one odd file is enough to refuse
             _check_compatible(file, parquet.read_schema(file), schema)
+        known = appends.dataset_batches(target) if not_empty else []
+        earlier = appends._find(known, batch_id) if batch_id is not None else None
+        if earlier is not None and if_batch_exists == "error":
+            raise appends._refuse_batch(str(given), earlier)
+        if earlier is not None and if_batch_exists == "skip":  # known before any row is read
+            return DatasetWriteResult((), {info.name: 0}, batch_id=batch_id, already=earlier)
         tmp = target.parent / f".{target.name}.{_TMP}{os.urandom(4).hex()}"
+        scratch = Path(f"{tmp}-keys")  # DuckDB's spill folder: a temporary _recover removes
+        flow: appends._Flow | None = None
         try:
             tmp.mkdir()
             if not_empty:
                 _link_tree(target, tmp)
+            flow = appends._Flow(
+                info=info, where=str(given), known=known, batch_id=batch_id,
+                on_duplicate_key=on_duplicate_key, if_batch_exists=if_batch_exists,
+                existing=existing, scratch=scratch,
+            )  # fmt: skip
             paths, rows = _write_into(
-                tmp, _as_batches(data, info), info, keys, schema, max_rows_per_file, str(given)
+                tmp,
+                flow.batches(_as_batches(data, info)),
+                info,
+                keys,
+                schema,
+                max_rows_per_file,
+                str(given),
+                target_bytes=target_bytes,
             )
+            batch = None
+            if paths and (append or batch_id is not None):  # beside the batch's first file
+                batch = flow.batch([p.relative_to(tmp).as_posix() for p in paths])
+                appends._record(tmp, paths[0].parent.relative_to(tmp), batch, info, schema)
             _fsync_dir(tmp)
             if not_empty:
                 _swap_in(tmp, target)
             else:
                 os.rename(tmp, target)  # onto nothing, or onto an empty folder
             _fsync_dir(target.parent)
+        except appends._AlreadyAppended as exc:  # if_batch_exists="skip": undone, quietly
+            shutil.rmtree(tmp, ignore_errors=True)
+            return DatasetWriteResult(
+                (), {info.name: 0}, batch_id=exc.known.batch_id, skipped=exc.given,
+                already=exc.known,
+            )  # fmt: skip
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             if exc.filename is not None and str(tmp) in str(exc.filename):
@@ -713,8 +1014,17 @@ def write_partitioned(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            if flow is not None:
+                flow.close()  # the key check's DuckDB, before its spill folder goes
+            shutil.rmtree(scratch, ignore_errors=True)
     final = [given / p.relative_to(tmp) for p in paths]
-    return WriteResult(tuple(final), {info.name: rows})
+    return DatasetWriteResult(
+        tuple(final),
+        {info.name: rows},
+        batch_id=None if batch is None else batch.batch_id,
+        skipped=flow.skipped,
+    )
 
 
 def _link_tree(src: Path, dst: Path) -> None:

@@ -16,8 +16,14 @@ from clen_core.errors import ArgumentError
 from clen_core.model.dataset import Dataset
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.rules.context import ROW_COLUMN, Context
-from clen_core.rules.registry import get_rule, rules
-from clen_core.rules.report import Report
+from clen_core.rules.registry import Rule, get_rule, rules
+from clen_core.rules.report import READ_RULE, Report
+from clen_core.rules.wholetable import (
+    DEFAULT_MEMORY_LIMIT,
+    WHOLE_TABLE_RULES,
+    WholeTable,
+    whole_table_fields,
+)
 from clen_core.schema.arrow import to_arrow
 
 __all__ = ["ROW_COLUMN", "Context", "Validation", "validate"]
@@ -151,6 +157,12 @@ class Validation:
     at once (:attr:`Rule.rowwise`), their findings kept per rule up to the cap;
     :meth:`finish` runs the other rules on all the rows and puts the findings
     together in the order :func:`validate` gives them. ``only``: run only these rule IDs.
+
+    ``spill_rows``: past that many rows, the key and reference columns that
+    DUP-001 and REF-001 compare go to disk (a
+    :class:`~clen_core.rules.wholetable.WholeTable`, DuckDB under
+    ``memory_limit``) instead of memory, and only the fields the other
+    whole-table rules read stay held; the report is the same. ``None``: never.
     """
 
     def __init__(
@@ -159,10 +171,13 @@ class Validation:
         *,
         only: Iterable[str] | None = None,
         max_findings: int | None = None,
+        spill_rows: int | None = None,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
         self.entity = info.name
         """The entity validated."""
+        self._info = info
         self._report = Report() if max_findings is None else Report(max_findings=max_findings)
         # The rules validate() runs on a table of this entity alone (``only``: some of them).
         wanted = None if only is None else {get_rule(r).id for r in only}
@@ -171,10 +186,37 @@ class Validation:
         self._found = {r.id: Report(max_findings=self._report.max_findings)
                        for r in self._rules if r.rowwise}  # fmt: skip
         self._parts: list[pa.Table] = []
+        self._rows = 0
+        self._added = False
+        # Nothing to spill when neither DUP-001 nor REF-001 runs (``only``).
+        spills = any(r.id in WHOLE_TABLE_RULES for r in self._rules)
+        self._spill_rows = spill_rows if spills else None
+        self._memory_limit = memory_limit
+        self._whole: WholeTable | None = None
+        # Once spilled, what the other whole-table rules read is all that stays in memory
+        # (READ-001 reads nothing: the readers report it).
+        others = [r for r in self._rules if not r.rowwise
+                  and r.id not in (*WHOLE_TABLE_RULES, READ_RULE)]  # fmt: skip
+        self._held = _reads(info, others)
+        # Before: what every whole-table rule reads (the rowwise ones have seen each part).
+        whole = [r for r in self._rules if not r.rowwise and r.id != READ_RULE]
+        self._kept = _reads(info, whole)
 
     def add(self, part: pa.Table) -> None:
         """Validate the next rows (after those added before) with the rowwise rules."""
-        self._parts.append(part)
+        self._rows += part.num_rows
+        self._added = True
+        if self._whole is None and self._spill_rows is not None and self._rows > self._spill_rows:
+            self._whole = WholeTable(memory_limit=self._memory_limit)
+            held, self._parts = self._parts, []
+            for earlier in held:
+                self._spill(earlier)
+        if self._whole is not None:
+            self._spill(part)
+        elif self._kept is None:
+            self._parts.append(part)
+        elif self._kept:
+            self._parts.append(_only(part, self._kept))
         if not self._found or not part.num_rows:
             return
         ctx = Context({self.entity: part}, self._report)
@@ -183,20 +225,49 @@ class Validation:
                 ctx.rule, ctx.report = r, self._found[r.id]
                 r.check(ctx)
 
+    def _spill(self, part: pa.Table) -> None:
+        assert self._whole is not None
+        names = set(part.column_names)
+        spooled = [n for n in whole_table_fields(self._info) if n in names]
+        if ROW_COLUMN in names:
+            spooled.append(ROW_COLUMN)
+        self._whole.add(self.entity, part.select(spooled))
+        if self._held is None:
+            self._parts.append(part)
+        elif self._held:
+            self._parts.append(_only(part, self._held))
+
     def finish(self) -> Report:
         """The report on every row added (at least one part, empty or not, is needed)."""
-        if not self._parts:
+        if not self._added:
             raise ArgumentError("nothing to validate: add a table first, even an empty one")
-        table = pa.concat_tables(self._parts) if len(self._parts) > 1 else self._parts[0]
+        try:
+            return self._finish()
+        finally:
+            if self._whole is not None:
+                self._whole.close()
+                self._whole = None
+
+    def _finish(self) -> Report:
+        whole = self._whole
+        if self._parts:
+            table = pa.concat_tables(self._parts) if len(self._parts) > 1 else self._parts[0]
+        else:
+            table = pa.table({ROW_COLUMN: pa.array([], pa.int64())})
         self._parts = []
         report = self._report
-        report.records = {self.entity: table.num_rows}
+        report.records = {self.entity: self._rows}
         ctx = Context({self.entity: table}, report)
         for r in self._rules:
             found = self._found.get(r.id)
             if found is None:
-                ctx.rule = r
-                r.check(ctx)
+                if whole is not None and r.id == "DUP-001":
+                    whole.duplicate_keys(r, report)
+                elif whole is not None and r.id == "REF-001":
+                    whole.missing_references(r, report)
+                else:
+                    ctx.rule = r
+                    r.check(ctx)
                 continue
             # As if run now: the first findings while there is room, every one counted.
             for finding in found.findings:
@@ -206,3 +277,21 @@ class Validation:
                 report.count(r.id, r.severity, unkept)
         ctx.rule = None
         return report
+
+
+def _reads(info: EntityInfo, whole: list[Rule]) -> set[str] | None:
+    """The fields of ``info`` that ``whole`` read, the key included (none without a rule;
+    ``None``: any field, for a rule that does not say)."""
+    if not whole:
+        return set()
+    names = set(info.key)
+    for r in whole:
+        read = r.fields_read(info)
+        if read is None:
+            return None
+        names |= read
+    return names
+
+
+def _only(part: pa.Table, names: set[str]) -> pa.Table:
+    return part.select([n for n in part.column_names if n in names or n == ROW_COLUMN])
