@@ -286,3 +286,20 @@ def test_benchmark_script_runs_at_a_tiny_size() -> None:
         assert "rows/s" in line, line
         assert "3,000 rows" in line, line
     assert "ratio validate_dask, one pass/plain dask" in result.stdout
+
+
+def test_a_task_still_running_after_the_write_was_given_up_makes_no_folder(
+    tmp_path: Path,
+) -> None:
+    # Another task failed and its folder being built was removed; this one, still running,
+    # must not make the folder again when its first rows come (the race CI once met).
+    gone = tmp_path / ".valid.clen-tmp-given-up"
+    from clen_core.synth import generate_batches
+
+    batch = next(generate_batches("activity", 10, seed=1))
+    with (
+        pytest.raises(clen_core.errors.FormatError, match="given up"),
+        bridges._part_file("activity", str(gone), 0) as out,
+    ):
+        out.add(batch)
+    assert list(tmp_path.iterdir()) == []

@@ -589,6 +589,10 @@ class _PartFile:
         if not self._gathered:
             return
         if self._writer is None:
+            if not self.path.parent.is_dir():
+                # The folder being built was removed: another task failed and the write
+                # was given up. atomic_file would make the folder again, and leave it.
+                raise FormatError(str(self.path.parent), "the write was given up (a task failed)")
             sink = self._stack.enter_context(atomic_file(self.path))
             self._writer = self._stack.enter_context(open_writer(sink, self.info))
         self._writer.write(pa.Table.from_batches(self._gathered).combine_chunks())
