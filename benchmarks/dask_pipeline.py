@@ -46,7 +46,7 @@ from clen_core.io.bridges import validate_dask, write_dask  # noqa: E402
 
 
 def _spark_script() -> ModuleType:
-    """benchmarks/spark.py, for the same generated file (one copy of its maker)."""
+    """benchmarks/spark.py, for the same generated file and the same best-of-N (one copy each)."""
     spec = importlib.util.spec_from_file_location(
         "clen_benchmarks_spark", Path(__file__).with_name("spark.py")
     )
@@ -57,7 +57,9 @@ def _spark_script() -> ModuleType:
     return module
 
 
-make_file = _spark_script().make_file
+_SPARK = _spark_script()
+make_file = _SPARK.make_file
+best = _SPARK.best
 
 
 def local(path: Path) -> tuple[int, int]:
@@ -108,15 +110,6 @@ def together(path: Path, out: Path) -> tuple[float, int, int, int]:
     rejected = len(set(rejects.column("row").to_pylist()))
     findings = pq.read_table(out / "findings").num_rows
     return elapsed, written.rows["activity"], rejected, findings
-
-
-def best(runs: list[tuple[float, int, int, int]]) -> tuple[float, int, int, int]:
-    """The fastest time, with the counts: the same in every run, or the script stops."""
-    counts = {r[1:] for r in runs}
-    if len(counts) > 1:
-        raise SystemExit(f"MISMATCH: the runs disagree on the counts: {sorted(counts)}")
-    (got,) = counts
-    return (min(r[0] for r in runs), *got)
 
 
 def main(argv: list[str] | None = None) -> int:
