@@ -189,17 +189,20 @@ def test_text_dates_checked_by_the_calendar_vectorised() -> None:
     st.none() | st.integers(0, 6),
     st.none() | st.integers(0, 30),
 )
-def test_byte_lengths_skip_counting_characters_only_when_every_length_fits(
+def test_byte_lengths_skip_counting_the_characters_of_a_text_only_when_its_length_fits(
     texts: list[str | None], low: int | None, high: int | None
 ) -> None:
     from clen_core.io.columnar import _char_lengths
 
     lengths = _char_lengths(pa.array(texts, pa.string()), low, high)
-    present = [len(t) for t in texts if t is not None]
-    if lengths is None:
-        assert all((not low or n >= low) and (high is None or n <= high) for n in present)
-    else:
-        assert lengths.to_pylist() == [None if t is None else len(t) for t in texts]
+    counted = [None] * len(texts) if lengths is None else lengths.to_pylist()
+    for cell, n in zip(texts, counted, strict=True):
+        if n is not None:  # counted: exactly
+            assert cell is not None
+            assert n == len(cell)
+        elif cell is not None:  # not counted: only when its length surely fits
+            assert not low or len(cell) >= low
+            assert high is None or len(cell) <= high
 
 
 # Text shaped like a date, near and far from valid: years 0-9999, months 0-19, days 0-39,
@@ -257,6 +260,46 @@ def test_whole_number_columns_agree_with_the_object_path(cells: list[tuple[str, 
     ]  # fmt: skip
     batch = pa.RecordBatch.from_pylist(rows)
     assert _columnar_path("activity", batch, "text") == _object_path("activity", rows, "text")
+
+
+# Numbers spelt the ways Arrow's cast reads, and the words it reads but FLOAT_TEXT refuses
+# (nan, inf, infinity in any case), so that whole columns take the one-cast route too.
+FLOAT_LIKE = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-999, 999).map(str),
+    st.integers(0, 99).map(lambda i: f"{i}."),
+    st.integers(0, 99).map(lambda i: f".{i}"),
+    st.integers(0, 99).map(lambda i: f"+{i}e-{i % 7}"),
+    st.sampled_from(["nan", "NaN", "inf", "-inf", "Infinity", "INF", "1e400", "-1e999", "",
+                     "1e", ".", "1.5.5", "0x1p3", "1,5", " 1", "1\n", "e5"]),
+)  # fmt: skip
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(FLOAT_LIKE, st.none() | FLOAT_LIKE), min_size=1, max_size=8))
+def test_number_columns_agree_with_the_object_path(cells: list[tuple[str, Any]]) -> None:
+    rows = [
+        {"result_id": f"R-{i}", "sample_id": "S", "method_id": "M", "analyte": "A",
+         "value": value, "unit": "%", "expanded_uncertainty": uncertainty,
+         "coverage_factor": "2", "less_than": "false"}
+        for i, (value, uncertainty) in enumerate(cells)
+    ]  # fmt: skip
+    batch = pa.RecordBatch.from_pylist(rows)
+    assert _columnar_path("analysis_result", batch, "text") == _object_path(
+        "analysis_result", rows, "text"
+    )
+    # And in the same words (nan is not a number in the text, rather than a NaN).
+    decoder = Decoder(get_entity("analysis_result"), "text")
+    said = set()
+    for i, values in enumerate(rows, 1):
+        try:
+            decoder.decode(values)
+        except InvalidObjectError as exc:
+            said |= {(i, e.field, e.reason) for e in exc.errors}
+    checked = check_batch(
+        "analysis_result", RawBatch(batch, pa.array(range(1, len(rows) + 1))), flavour="text"
+    )
+    assert {(r["row"], r["field"], r["reason"]) for r in checked.rejects.to_pylist()} == said
 
 
 # --------------------------------------------------------------------------- one pass per column

@@ -240,3 +240,44 @@ def test_clen_validate_keeps_the_injected_errors_under_a_small_cap(tmp_path: Pat
     listed = shown.stdout.split("first 3 of")[1]
     assert listed.count("READ-001") == 3
     assert "ACT-001" not in listed
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 120), st.integers(0, 2**31), st.sampled_from([0.05, 0.3, 1.0]),
+       st.integers(0, 40), st.integers(3, 50))  # fmt: skip
+def test_rejects_past_the_cap_are_counted_and_the_first_kept_as_the_object_path_keeps_them(
+    tmp_path_factory: pytest.TempPathFactory,
+    n: int,
+    seed: int,
+    error_rate: float,
+    cap: int,
+    batch: int,
+) -> None:
+    # Past the cap, the columnar reader counts rejected rows without building them: over
+    # batches of any size, the rejects it keeps and the rows it counts are those of the
+    # object path, which builds every one.
+    from unittest import mock
+
+    from clen_core.io import readwrite
+
+    path = tmp_path_factory.mktemp("rejects") / "activity.parquet"
+    pq.write_table(_activities(n, seed, error_rate), path, row_group_size=batch)
+
+    def read(engine: str, cap: int) -> clen_core.Reader:
+        reader = clen_core.read(
+            path, entity="activity", on_reject="collect", max_rejects=cap, engine=engine
+        )
+        with mock.patch.object(readwrite, "DEFAULT_BATCH_ROWS", batch):
+            assert sum(1 for _ in reader) == reader.accepted
+        return reader
+
+    def seen(reader: clen_core.Reader) -> list[tuple[int, str | None]]:
+        # The engines agree on rows and fields (a few reasons are worded apart).
+        return [(r.row, r.field) for r in reader.rejects]
+
+    every = {engine: read(engine, UNCAPPED) for engine in ("columnar", "object")}
+    assert seen(every["columnar"]) == seen(every["object"])
+    for engine in ("columnar", "object"):
+        capped = read(engine, cap)
+        assert capped.rejected == every[engine].rejected
+        assert capped.rejects == every[engine].rejects[:cap]

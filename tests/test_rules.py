@@ -1725,6 +1725,24 @@ def test_enum_equality_on_the_dictionary_matches_equality_on_the_decoded_text(
     assert _is(plain, value).to_pylist() == expected.to_pylist()
 
 
+@given(
+    st.lists(st.sampled_from(["member", "observer", None]), min_size=1, max_size=5),
+    st.lists(st.none() | st.integers(0, 4), max_size=20),
+    st.sampled_from(["member", "observer", "absent"]),
+)
+def test_enum_equality_holds_on_dictionaries_with_repeats_and_null_entries(
+    dictionary: list[str | None], picks: list[int | None], value: str
+) -> None:
+    # Arrow lets a dictionary repeat a value or hold a null; other writers make such.
+    indices = pa.array([None if p is None else p % len(dictionary) for p in picks], pa.int32())
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, pa.string()))
+    assert _is(column, value).to_pylist() == [
+        None if p is None or dictionary[p % len(dictionary)] is None
+        else dictionary[p % len(dictionary)] == value
+        for p in picks
+    ]  # fmt: skip
+
+
 def _by_parts(name: str, rows: pa.Table, cuts: list[int], max_findings: int) -> Report:
     validation = Validation(name, max_findings=max_findings)
     bounds = [0, *sorted(cuts), rows.num_rows]

@@ -225,6 +225,15 @@ class _Rejects:
         room = self.cap - len(self.kept)
         self.kept.extend(map(kept, row_rejects[: max(room, 0)]))  # long values cut
 
+    def whole(self) -> bool:
+        """Whether every rejected row must be given whole (to the rejects file, a callback
+        or the ``fail`` policy); else only the first ``cap``, the rest being counted."""
+        return self._sink is not None or self.on_reject == "fail" or callable(self.on_reject)
+
+    def count(self, rows: int) -> None:
+        """Count rejected rows not given whole (past the cap, nothing else wants them)."""
+        self.rows += rows
+
     def merge(self, reader: Reader) -> None:
         """Take over the rejected rows of a reader that collected them."""
         self.rows += reader.rejected
@@ -288,23 +297,33 @@ def _joined(raws: list[RawBatch]) -> RawBatch:
     )
 
 
-def _rejects_by_row(path: str, raw: RawBatch, checked: Any) -> dict[int, tuple[list[Reject], Any]]:
-    """The rejects of a checked batch grouped by row, with each row's raw values."""
+def _rejects_by_row(
+    path: str, raw: RawBatch, checked: Any, limit: int | None = None
+) -> dict[int, tuple[list[Reject], Any]]:
+    """The rejects of a checked batch grouped by row, with each row's raw values.
+
+    ``limit``: only the first rows rejected, that many (None: all). Building a reject
+    costs Python objects; a report capped at a thousand findings needs no more.
+    """
     out: dict[int, tuple[list[Reject], Any]] = {}
-    if not checked.rejects.num_rows:
+    if not checked.rejects.num_rows or limit == 0:
         return out
+    rejected_rows, rejects = checked.rejected_rows, checked.rejects
+    if limit is not None and limit < len(rejected_rows):
+        rejected_rows = rejected_rows[:limit]
+        # The rejects are in row order: those of the rows kept come first.
+        last = rejected_rows[-1]
+        rejects = rejects.slice(0, pc.sum(pc.less_equal(rejects.column("row"), last)).as_py())
     texts = {p.row: p.record for p in raw.problems}
-    at = pc.index_in(checked.rejected_rows, value_set=raw.rows)
+    at = pc.index_in(rejected_rows, value_set=raw.rows)
     records = (
         raw.batch.take(pc.fill_null(at, 0)).to_pylist() if raw.batch.num_rows else [None] * len(at)
     )
     raw_of = {
         row: (texts.get(row) if i is None else rec)
-        for row, i, rec in zip(
-            checked.rejected_rows.to_pylist(), at.to_pylist(), records, strict=True
-        )
+        for row, i, rec in zip(rejected_rows.to_pylist(), at.to_pylist(), records, strict=True)
     }
-    for r in checked.rejects.to_pylist():
+    for r in rejects.to_pylist():
         record = raw_of.get(r["row"])
         entry = out.setdefault(r["row"], ([], record))
         # The value as read (typed for Parquet), as the object path reports it.
@@ -405,9 +424,10 @@ class Reader:
                 if not chunk:
                     return
                 yield to_arrow(chunk, self.entity.name).to_batches()[0], pa.array(rows, pa.int64())
-        for checked, bad in self._checked():
+        for checked, bad, uncounted in self._checked():
             for rejects, record in bad:
                 self._rejects.add(rejects, record)
+            self._rejects.count(uncounted)
             self.accepted += checked.valid.num_rows
             if len(checked.valid_rows):
                 self.row = checked.valid_rows[-1].as_py()
@@ -415,22 +435,32 @@ class Reader:
         if self._on_reject == "error" and self.rejected:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
-    def _checked(self) -> Generator[tuple[Any, list[tuple[list[Reject], Any]]], None, None]:
-        """Each raw batch checked, with its rejected rows (in row order) for the caller."""
+    def _checked(
+        self,
+    ) -> Generator[tuple[Any, list[tuple[list[Reject], Any]], int], None, None]:
+        """Each raw batch checked, with its rejected rows (in row order) for the caller and
+        the number of rejected rows not given (past the cap, when nothing else wants them)."""
         from clen_core.io.columnar import check_batch
 
         read_batches = self.format.read_batches
         assert read_batches is not None
         entity, path, flavour = self.entity, self.path, self.format.flavour
+        # Each row given adds at least one reject to those kept: past the cap, the rest
+        # are only counted (a file with 100,000 bad rows builds a thousand, not 100,000).
+        budget = None if self._rejects.whole() else self._rejects.cap
 
-        def check(source: IO[bytes]) -> Iterator[tuple[int, Any, list[Any]]]:
+        def check(source: IO[bytes]) -> Iterator[tuple[int, Any, list[Any], int]]:
+            nonlocal budget
             # No user code runs here (callbacks run in the caller's thread, below).
             raws = _gathered(read_batches(source, entity, path), DEFAULT_BATCH_ROWS)
             with contextlib.closing(ahead(raws)) as raws:
                 for raw in raws:
                     checked = check_batch(entity, raw, flavour=flavour)
-                    bad = sorted(_rejects_by_row(path, raw, checked).items())
-                    yield len(raw.rows) + len(raw.problems), checked, [e for _, e in bad]
+                    bad = sorted(_rejects_by_row(path, raw, checked, budget).items())
+                    if budget is not None:
+                        budget = max(budget - len(bad), 0)
+                    uncounted = len(checked.rejected_rows) - len(bad)
+                    yield len(raw.rows) + len(raw.problems), checked, [e for _, e in bad], uncounted
 
         failed = True
         try:
@@ -440,9 +470,9 @@ class Reader:
                 open(self.path, "rb") as source,
                 contextlib.closing(ahead(check(source))) as stream,
             ):
-                for rows, checked, bad in stream:
+                for rows, checked, bad, uncounted in stream:
                     self.read_rows += rows
-                    yield checked, bad
+                    yield checked, bad, uncounted
             failed = False
         finally:
             self._rejects.close(failed)
@@ -451,7 +481,7 @@ class Reader:
         """Objects built from the checked columns without checking them again."""
         from clen_core.io.columnar import objects_from_batch
 
-        for checked, bad in self._checked():
+        for checked, bad, uncounted in self._checked():
             objs = objects_from_batch(self.entity, checked.valid)
             pending = iter(bad)
             next_bad = next(pending, None)
@@ -466,6 +496,7 @@ class Reader:
             while next_bad is not None:
                 self._rejects.add(*next_bad)
                 next_bad = next(pending, None)
+            self._rejects.count(uncounted)
         if self._on_reject == "error" and self.rejected:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
