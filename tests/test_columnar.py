@@ -99,6 +99,28 @@ def test_text_cells_same_rejects_and_objects(entity: str, data: st.DataObject) -
 
 
 @pytest.mark.parametrize("entity", ENTITIES)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_asking_for_some_fields_gives_those_columns_of_the_same_valid_rows(
+    entity: str, data: st.DataObject
+) -> None:
+    rows = data.draw(_text_rows(entity))
+    info = get_entity(entity)
+    wanted = data.draw(st.sets(st.sampled_from(info.field_names)))
+    batch = pa.RecordBatch.from_pydict(
+        {f: pa.array([r[f] for r in rows], pa.string()) for f in info.field_names}
+    )
+    raw = RawBatch(batch, pa.array(range(1, batch.num_rows + 1), pa.int64()))
+    every = check_batch(entity, raw, flavour="text")
+    some = check_batch(entity, raw, flavour="text", fields=wanted)
+    order = [n for n in info.field_names if n in wanted]
+    assert some.valid.schema.names == order
+    assert some.valid.equals(every.valid.select(order))
+    assert some.rejects.equals(every.rejects)
+    assert some.valid_rows.equals(every.valid_rows)
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_files_with_injected_errors_same_rejects_both_engines(
     entity: str, fmt: str, tmp_path: Path

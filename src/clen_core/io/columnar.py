@@ -31,7 +31,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -88,7 +88,8 @@ class Checked:
     """What :func:`check_batch` made of one raw batch."""
 
     valid: pa.RecordBatch
-    """The valid rows, in the entity's Arrow schema, canonicalised."""
+    """The valid rows, in the entity's Arrow schema (only the fields asked for, when
+    :func:`check_batch` was given some), canonicalised."""
     valid_rows: pa.Array
     """Source row number of each valid row."""
     rejects: pa.Table
@@ -679,8 +680,18 @@ def _as_text(values: pa.Array) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
 
 
-def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flavour) -> Checked:
-    """Check one raw batch: the valid rows (entity schema, canonical) and the rejects."""
+def check_batch(
+    entity: str | type | EntityInfo,
+    raw: RawBatch,
+    *,
+    flavour: Flavour,
+    fields: Collection[str] | None = None,
+) -> Checked:
+    """Check one raw batch: the valid rows (entity schema, canonical) and the rejects.
+
+    ``fields``: give only these fields of the valid rows (every field is checked all
+    the same); taking the valid rows out of a column costs a copy of it.
+    """
     info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
     batch = raw.batch
     n = batch.num_rows
@@ -743,11 +754,18 @@ def check_batch(entity: str | type | EntityInfo, raw: RawBatch, *, flavour: Flav
     )  # fmt: skip
     keep = None if bad_any is None else pc.invert(bad_any)
     schema = arrow_schema(info)
-    arrays = [_final(f, cols[f.name].typed, keep) for f in info.fields]
-    valid = pa.RecordBatch.from_arrays(arrays, schema=schema)
+    if fields is not None:
+        schema = pa.schema([schema.field(n) for n in info.field_names if n in fields],
+                           metadata=schema.metadata)  # fmt: skip
+    arrays = [_final(info.field(n), cols[n].typed, keep) for n in schema.names]
     rejected = pc.unique(rejects.column("row").combine_chunks())
     rejected = pc.take(rejected, pc.sort_indices(rejected))
     valid_rows = raw.rows if keep is None else pc.filter(raw.rows, keep)
+    if arrays:
+        valid = pa.RecordBatch.from_arrays(arrays, schema=schema)
+    else:  # no field asked for: a batch of no columns still has its rows
+        empty = pa.array([{}] * len(valid_rows), pa.struct([]))
+        valid = pa.RecordBatch.from_struct_array(empty).replace_schema_metadata(schema.metadata)
     return Checked(valid, valid_rows, rejects, rejected)
 
 

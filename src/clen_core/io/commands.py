@@ -374,10 +374,8 @@ def validate_file(
     if kept is not None:
         empty = empty.select([n for n in empty.schema.names if n in kept])
     validation.add(empty.append_column(ROW_COLUMN, pa.array([], pa.int64())))
-    with contextlib.closing(reader.batches()) as stream:
+    with contextlib.closing(reader.batches(kept)) as stream:
         for batch, rows in stream:
-            if kept is not None:
-                batch = batch.select([n for n in batch.schema.names if n in kept])
             # The rules see the valid rows as one table, with their source rows.
             validation.add(pa.Table.from_batches([batch]).append_column(ROW_COLUMN, rows))
             if progress is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -409,11 +409,15 @@ class Reader:
         """Whether this reader checks whole batches (the format has a columnar reader)."""
         return self._engine == "columnar" and self.format.read_batches is not None
 
-    def batches(self) -> Generator[tuple[pa.RecordBatch, pa.Array], None, None]:
+    def batches(
+        self, fields: Collection[str] | None = None
+    ) -> Generator[tuple[pa.RecordBatch, pa.Array], None, None]:
         """The valid rows as Arrow batches in the entity's schema, with their source rows.
 
         Use instead of iterating objects (not both). With a columnar reader no
         object is built at all; otherwise objects are read and turned into batches.
+        ``fields``: only these fields of the valid rows, in the schema's order (every
+        field is checked all the same; the others cost no copy).
         """
         if not self.columnar:
             while True:
@@ -423,8 +427,11 @@ class Reader:
                     rows.append(self.row)  # each object's own row: rejects leave gaps
                 if not chunk:
                     return
-                yield to_arrow(chunk, self.entity.name).to_batches()[0], pa.array(rows, pa.int64())
-        for checked, bad, uncounted in self._checked():
+                batch = to_arrow(chunk, self.entity.name).to_batches()[0]
+                if fields is not None:
+                    batch = batch.select([n for n in batch.schema.names if n in fields])
+                yield batch, pa.array(rows, pa.int64())
+        for checked, bad, uncounted in self._checked(fields):
             for rejects, record in bad:
                 self._rejects.add(rejects, record)
             self._rejects.count(uncounted)
@@ -436,7 +443,7 @@ class Reader:
             raise RejectedRowsError(self.rejects, read=self.read_rows, rejected=self.rejected)
 
     def _checked(
-        self,
+        self, fields: Collection[str] | None = None
     ) -> Generator[tuple[Any, list[tuple[list[Reject], Any]], int], None, None]:
         """Each raw batch checked, with its rejected rows (in row order) for the caller and
         the number of rejected rows not given (past the cap, when nothing else wants them)."""
@@ -455,7 +462,7 @@ class Reader:
             raws = _gathered(read_batches(source, entity, path), DEFAULT_BATCH_ROWS)
             with contextlib.closing(ahead(raws)) as raws:
                 for raw in raws:
-                    checked = check_batch(entity, raw, flavour=flavour)
+                    checked = check_batch(entity, raw, flavour=flavour, fields=fields)
                     bad = sorted(_rejects_by_row(path, raw, checked, budget).items())
                     if budget is not None:
                         budget = max(budget - len(bad), 0)
