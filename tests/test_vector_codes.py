@@ -183,3 +183,16 @@ def test_the_columnar_engine_gives_the_same_with_and_without_the_mask(
     assert fast.valid_rows.equals(slow.valid_rows)
     assert fast.rejects.equals(slow.rejects)
     assert fast.rejected_rows.equals(slow.rejected_rows)
+
+
+@given(st.lists(st.lists(st.none() | st.booleans(), max_size=12), min_size=1, max_size=3))
+def test_false_if_null_reads_null_as_false_as_fill_null_does(
+    chunks: list[list[bool | None]],
+) -> None:
+    from clen_core.codes._vector import false_if_null
+
+    whole = pa.chunked_array([pa.array(c, pa.bool_()) for c in chunks], pa.bool_())
+    for mask in (whole, whole.combine_chunks(), whole.combine_chunks().slice(1)):
+        got = false_if_null(mask)
+        assert got.null_count == 0
+        assert got.to_pylist() == pa.compute.fill_null(mask, False).to_pylist()

@@ -20,7 +20,26 @@ from clen_core.codes._base import CodeSystem
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["canonical_mask", "cas_check_digits", "cus_check_digit_mask", "ec_check_digits"]
+__all__ = [
+    "canonical_mask",
+    "cas_check_digits",
+    "cus_check_digit_mask",
+    "ec_check_digits",
+    "false_if_null",
+]
+
+
+def false_if_null(mask: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A boolean mask with null read as False.
+
+    ``pc.fill_null(mask, False)`` does the same in five to ten times the time (its
+    kernel is generic); a mask without nulls, the usual case, is returned as it is.
+    """
+    import pyarrow.compute as pc
+
+    if not mask.null_count:
+        return mask
+    return pc.and_kleene(mask, pc.is_valid(mask))
 
 
 def _weighted_from_right(number: pa.Array, weights: list[int]) -> pa.Array:
@@ -77,7 +96,7 @@ def ec_check_digits(digits: pa.Array) -> pa.Array:
 def _shaped(values: pa.Array, pattern: str) -> pa.Array:
     import pyarrow.compute as pc
 
-    return pc.fill_null(pc.match_substring_regex(values, pattern), False)
+    return false_if_null(pc.match_substring_regex(values, pattern))
 
 
 def _cas_mask(values: pa.Array) -> pa.Array:
@@ -139,7 +158,7 @@ def _set_mask(canonical: Callable[[], frozenset[str]]) -> Callable[[pa.Array], p
         import pyarrow.compute as pc
 
         table = pa.array(sorted(canonical()), pa.string())
-        return pc.fill_null(pc.is_in(values, value_set=table), False)
+        return false_if_null(pc.is_in(values, value_set=table))
 
     return mask
 

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core import limits
-from clen_core.codes._vector import canonical_mask
+from clen_core.codes._vector import canonical_mask, false_if_null
 from clen_core.io.records import (
     FALSE_TEXT,
     FLOAT_TEXT,
@@ -112,7 +112,7 @@ class _Column:
         # The first failing check of a field names it, as in the object path.
         if not pc.any(mask).as_py():
             return  # the usual case on good data: nothing to record
-        mask = pc.and_(pc.fill_null(mask, False), pc.is_null(self.reason))
+        mask = pc.and_(false_if_null(mask), pc.is_null(self.reason))
         said = pa.scalar(reason) if isinstance(reason, str) else reason
         self.reason = pc.if_else(mask, said, self.reason)
 
@@ -133,15 +133,24 @@ def _per_distinct(f: FieldInfo, raw: pa.Array, convert: Callable[[Any], Any]) ->
     if canonical is not None:
         # Codes already canonical and valid (the usual case) are kept as read; only the
         # others, often none, go through the field's own check.
-        slow = pc.and_(pc.invert(canonical), pc.is_valid(raw))
+        slow = false_if_null(pc.and_(pc.invert(canonical), pc.is_valid(raw)))
         if not pc.any(slow).as_py():
             return _Column(raw, _nulls(len(raw)))
         part = _per_distinct_values(f, pc.filter(raw, slow), convert, target)
+        where = _places(slow)
         return _Column(
-            pc.replace_with_mask(raw, slow, part.typed.cast(raw.type)),
-            pc.replace_with_mask(_nulls(len(raw)), slow, part.reason),
+            pc.if_else(slow, pc.take(part.typed.cast(raw.type), where), raw),
+            pc.take(part.reason, where),
         )
     return _per_distinct_values(f, raw, convert, target)
+
+
+def _places(mask: pa.Array) -> pa.Array:
+    """Per row, its place among the rows ``mask`` selects (null for the others): taking a
+    column of those rows' values by it spreads them back over all rows. On text, a
+    third of ``replace_with_mask``'s time."""
+    chosen = pc.sum(mask).as_py() or 0
+    return pc.replace_with_mask(pa.nulls(len(mask), pa.int64()), mask, int_range(0, chosen))
 
 
 def _canonical_codes(f: FieldInfo, raw: pa.Array) -> pa.Array | None:
@@ -257,7 +266,7 @@ def _surely_valid(
                 ok = pc.and_(ok, pc.greater_equal(length, low))
             if high is not None:
                 ok = pc.and_(ok, pc.less_equal(length, high))
-        return pc.fill_null(ok, False)
+        return false_if_null(ok)
     if isinstance(shape, ListShape):
         if not pa.types.is_list(values.type):
             return None
@@ -294,7 +303,7 @@ def _surely_valid(
         ok = pc.and_(
             ok, pc.invert(pc.is_in(int_range(0, len(lists)), value_set=pc.cast(bad, pa.int64())))
         )
-    return pc.fill_null(ok, False)
+    return false_if_null(ok)
 
 
 def _repeated(parents: pa.Array, keys: pa.Array) -> pa.Array:
@@ -312,7 +321,7 @@ def _repeated(parents: pa.Array, keys: pa.Array) -> pa.Array:
         pc.equal(maps.slice(1), maps.slice(0, n - 1)),
         pc.equal(names.slice(1), names.slice(0, n - 1)),
     )
-    return pc.filter(maps.slice(1), pc.fill_null(same, False))
+    return pc.filter(maps.slice(1), false_if_null(same))
 
 
 def _per_value_nested_slow(
@@ -418,7 +427,7 @@ def _text_scalar(f: FieldInfo, raw: pa.Array, n: int) -> _Column:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return _Column(_nulls(n, target), _nulls(n))  # overflow: the caller goes per value
     col = _Column(typed, _nulls(n))
-    col.fail(pc.and_(present, pc.invert(pc.fill_null(ok, False))), message)
+    col.fail(pc.and_(present, pc.invert(false_if_null(ok))), message)
     if py is float:
         # A number written in the text that no float holds (401 digits, 1e400): as the
         # object path says it, not as the infinity Arrow makes of it.
@@ -491,9 +500,9 @@ def _text_date(raw: pa.Array, present: pa.Array, n: int) -> _Column:
         typed = pc.cast(
             pc.strptime(raw, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
         )
-        fine = pc.fill_null(pc.equal(pc.cast(typed, pa.string()), raw), False)
+        fine = false_if_null(pc.equal(pc.cast(typed, pa.string()), raw))
     # Both routes take the year 0000, which Python's calendar lacks.
-    early = pc.fill_null(pc.less(typed.cast(pa.int32()), FIRST_DAY), False)
+    early = false_if_null(pc.less(typed.cast(pa.int32()), FIRST_DAY))
     if pc.any(early).as_py():
         fine = pc.invert(early) if fine is None else pc.and_(fine, pc.invert(early))
     if fine is None:
@@ -530,11 +539,11 @@ def _char_lengths(values: pa.Array, low: int | None, high: int | None) -> pa.Arr
         over = pc.greater(nbytes, high)
         doubt = over if doubt is None else pc.or_(doubt, over)
     assert doubt is not None
-    doubt = pc.fill_null(doubt, False)
+    doubt = false_if_null(doubt)
     if not pc.any(doubt).as_py():
         return None
     counted = pc.utf8_length(pc.filter(values, doubt))
-    return pc.replace_with_mask(pa.nulls(len(values), counted.type), doubt, counted)
+    return pc.take(counted, _places(doubt))
 
 
 def _check_scalar(f: FieldInfo, col: _Column) -> None:
@@ -568,15 +577,16 @@ def _check_scalar(f: FieldInfo, col: _Column) -> None:
                 )
                 col.fail(pc.less(length, spec.min_length), word)
             if spec.max_length is not None:
-                too_long = pc.greater(length, spec.max_length)
+                too_long = false_if_null(pc.greater(length, spec.max_length))
                 if pc.any(too_long).as_py():
-                    # Each row's own length, as the object path says it.
+                    # Each row's own length, as the object path says it: worded for the
+                    # few rows too long only, then put in their places.
                     said = pc.binary_join_element_wise(
                         f"at most {spec.max_length} characters, got ",
-                        pc.cast(length, _STRING),
+                        pc.cast(pc.filter(length, too_long), _STRING),
                         "",
                     )
-                    col.fail(too_long, said)
+                    col.fail(too_long, pc.take(said, _places(too_long)))
         if spec.pattern is not None:
             col.fail(pc.invert(pc.match_substring_regex(values, spec.pattern)),
                      f"must match {spec.pattern}")  # fmt: skip
@@ -659,7 +669,7 @@ def _constraint_masks(
             fine = ok if fine is None else pc.and_(fine, ok)
         if isinstance(c, Ordered):
             lo, hi = cols[c.earlier].typed, cols[c.later].typed
-            bad = pc.and_(fine, pc.fill_null(pc.less(hi, lo), False))
+            bad = pc.and_(fine, false_if_null(pc.less(hi, lo)))
             out.append((c.later, bad, f"must not be before {c.earlier}"))
         elif isinstance(c, Together):
             given = [pc.is_valid(cols[name].typed) for name in c.fields]

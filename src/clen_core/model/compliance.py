@@ -52,6 +52,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core.codes._vector import false_if_null
 from clen_core.errors import ArgumentError
 
 __all__ = [
@@ -743,7 +744,7 @@ def _array(x: Any, n: int, type_: pa.DataType) -> Any:
 
 def _finite_mask(a: pa.Array) -> pa.Array:
     """True where valid and finite, false where null or not finite."""
-    return pc.fill_null(pc.is_finite(a), False)
+    return false_if_null(pc.is_finite(a))
 
 
 def decide_arrays(
@@ -783,10 +784,10 @@ def decide_arrays(
     for a in (tu, tl_, big_u, small_u):
         ok = pc.and_(ok, pc.or_(pc.is_null(a), _finite_mask(a)))
     ok = pc.and_(ok, pc.invert(pc.and_(pc.is_valid(big_u), pc.is_valid(small_u))))
-    ok = pc.and_(ok, pc.and_(_finite_mask(kk), pc.fill_null(pc.greater(kk, 0.0), False)))
+    ok = pc.and_(ok, pc.and_(_finite_mask(kk), false_if_null(pc.greater(kk, 0.0))))
     for a in (big_u, small_u):
         ok = pc.and_(ok, pc.fill_null(pc.greater_equal(a, 0.0), True))
-    ok = _combined(pc.fill_null(pc.and_(ok, pc.fill_null(pc.less_equal(tl_, tu), True)), False))
+    ok = _combined(false_if_null(pc.and_(ok, pc.fill_null(pc.less_equal(tl_, tu), True))))
     # Work on the rows that may get a decision only (often a few: those with a limit),
     # then put them back in place.
     everything = ok.false_count == 0
@@ -800,9 +801,7 @@ def decide_arrays(
             rule = pc.filter(_array(_codes(rule), n, pa.string()), ok)
     rules = _rule_columns(rule, len(x))
     has_u = pc.or_(pc.is_valid(big_u), pc.is_valid(small_u))
-    decided = _combined(
-        pc.fill_null(pc.and_(rules.valid, pc.or_(pc.invert(rules.needs), has_u)), False)
-    )
+    decided = _combined(false_if_null(pc.and_(rules.valid, pc.or_(pc.invert(rules.needs), has_u))))
     if decided.false_count:
         x, tu, tl_, big_u, small_u, kk = (
             pc.filter(a, decided) for a in (x, tu, tl_, big_u, small_u, kk)
@@ -811,7 +810,7 @@ def decide_arrays(
         if everything:
             ok, everything = decided, False
         else:
-            ok = _combined(pc.fill_null(pc.take(decided, _positions(ok)), False))
+            ok = _combined(false_if_null(pc.take(decided, _positions(ok))))
     m = len(x)
     has_big = pc.is_valid(big_u)
 
@@ -841,7 +840,7 @@ def decide_arrays(
             0.0,
         )
         xs, tl = (x, limit) if sign > 0 else (pc.negate(x), pc.negate(limit))
-        positive = pc.fill_null(pc.greater(w, 0.0), False)
+        positive = false_if_null(pc.greater(w, 0.0))
         tol = pc.if_else(positive, pc.multiply(_REL_TOL, pc.max_element_wise(pc.abs(tl), w)), 0.0)
         within = pc.less_equal(xs, tl)
         passed = pc.and_(pc.less_equal(xs, pc.add(pc.subtract(tl, w), tol)), within)
@@ -851,7 +850,7 @@ def decide_arrays(
         zone = pc.max_element_wise(zone, side_zone)
         accepted_all = pc.and_(accepted_all, pc.equal(side_zone, 0))
         beyond = pc.and_(pc.invert(within), pc.greater(xs, pc.add(pc.add(tl, w), tol)))
-        rejected_any = pc.or_(rejected_any, pc.and_(present, pc.fill_null(beyond, False)))
+        rejected_any = pc.or_(rejected_any, pc.and_(present, false_if_null(beyond)))
         if limits:
             al = pc.if_else(rules.rejection, pc.add(tl, w), pc.subtract(tl, w))
             al = pc.if_else(positive, _snap_array(al), al)
@@ -1007,6 +1006,4 @@ def _rule_columns(rule: Any, n: int) -> _RuleColumns:
     facts = list(zip(*(_rule_facts(r) for r in parsed), strict=True))
     columns = (pc.take(pa.array(v, t), idx) for v, t in zip(facts, _FACT_TYPES, strict=True))
     valid, *rest = columns
-    return _RuleColumns(
-        valid, *(pc.fill_null(c, False) if c.type == pa.bool_() else c for c in rest)
-    )
+    return _RuleColumns(valid, *(false_if_null(c) if c.type == pa.bool_() else c for c in rest))

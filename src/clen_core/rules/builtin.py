@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clen_core.codes import country, cus, hs
-from clen_core.codes._vector import cus_check_digit_mask
+from clen_core.codes._vector import cus_check_digit_mask, false_if_null
 from clen_core.errors import ArgumentError
 from clen_core.model.compliance import DEFAULT_RULE, DecisionRule, decide_arrays
 from clen_core.model.entity import EntityInfo, get_entity
@@ -257,14 +257,14 @@ def activity_outside_eu(ctx: Context) -> None:
     Member State (``Tartu (ET)``): :func:`clen_core.codes.country.did_you_mean`."""
     column = ctx.column("activity", "country")
     city = ctx.column("activity", "city")
-    outside = pc.fill_null(_not_in(column, _eu()), False)
+    outside = false_if_null(_not_in(column, _eu()))
     codes, cities = _may_be_meant_otherwise()
     maybe = pc.and_(outside, pc.or_(_is_in(column, codes), _is_in(city, cities)))
     cases: list[tuple[Any, str | None, str | Callable[[Any], str]]] = [
         (pc.and_(outside, pc.invert(maybe)), "country", lambda v: f"{v} is not an EU Member State")
     ]
     # Rare rows: each asked about on its own, a case per message; reported in row order.
-    rows = pc.indices_nonzero(pc.fill_null(maybe, False))
+    rows = pc.indices_nonzero(false_if_null(maybe))
     groups: dict[str, list[int]] = {}
     pairs = zip(pc.take(column, rows).to_pylist(), pc.take(city, rows).to_pylist(), strict=True)
     for i, (code, place) in zip(rows.to_pylist(), pairs, strict=True):
@@ -528,8 +528,8 @@ def _result_limits(
     # A two-sided limit has its upper end in limit_high, not below its lower end; a one-sided
     # limit has none.
     consistent = pc.and_(
-        pc.equal(pc.fill_null(two, False), pc.is_valid(high)),
-        pc.invert(pc.fill_null(pc.less(high, limit), False)),
+        pc.equal(false_if_null(two), pc.is_valid(high)),
+        pc.invert(false_if_null(pc.less(high, limit))),
     )
     return upper, lower, consistent
 
@@ -737,7 +737,7 @@ def outside_scope(ctx: Context) -> None:
     for digits in (2, 4, 6, 8):
         prefix = pc.utf8_slice_codeunits(declared, 0, digits)
         key = pc.binary_join_element_wise(methods, prefix, "\x1f")
-        inside = pc.or_(inside, pc.fill_null(pc.is_in(key, value_set=scope), False))
+        inside = pc.or_(inside, false_if_null(pc.is_in(key, value_set=scope)))
     mask = pc.and_(pc.and_(pc.is_valid(declared), pc.greater(size, 0)), pc.invert(inside))
     ctx.flag(
         "analysis_result",
@@ -870,7 +870,7 @@ def no_sigma(ctx: Context) -> None:
 )
 def source_without_value(ctx: Context) -> None:
     source = ctx.column("pt_study", "assigned_value_source")
-    beforehand = pc.fill_null(pc.invert(_is(source, "participants_consensus")), False)
+    beforehand = false_if_null(pc.invert(_is(source, "participants_consensus")))
     ctx.flag(
         "pt_study",
         pc.and_(

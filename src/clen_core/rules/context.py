@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clen_core.codes._vector import false_if_null
 from clen_core.model.entity import EntityInfo, get_entity
 from clen_core.rules.report import Finding, Report, Severity
 from clen_core.schema.arrow import from_arrow, int_range
@@ -114,7 +115,7 @@ class Context:
         ``values`` are the offending values aligned with the rows (default: the
         ``field`` column); ``message`` may be a function of the value.
         """
-        mask = pc.fill_null(mask, False)
+        mask = false_if_null(mask)
         n = pc.sum(mask).as_py() or 0
         if not n:
             return
@@ -148,7 +149,7 @@ class Context:
         then its findings on the consecutive parts of it.
         """
         assert self.rule is not None
-        hits = [pc.indices_nonzero(pc.fill_null(mask, False)) for mask, _, _ in cases]
+        hits = [pc.indices_nonzero(false_if_null(mask)) for mask, _, _ in cases]
         n = sum(len(h) for h in hits)
         if not n:
             return
