@@ -694,6 +694,24 @@ def test_json_output_is_valid_json_that_reads_back_the_same(value: Any) -> None:
     assert strict_json(text) == _expected(value)
 
 
+# Values as rejected records read from Parquet hold them: dates, decimals, tuples beside
+# JSON's own kinds.
+RECORDISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+    | st.dates() | st.datetimes() | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@given(RECORDISH)
+def test_json_output_of_dates_and_decimals_is_that_of_their_json_ready_form(value: Any) -> None:
+    # json_bytes writes dates and decimals in its one json.dumps pass; json_value is what
+    # defines their form.
+    assert json_bytes(value) == json_bytes(json_value(value))
+
+
 # --------------------------------------------------------------------------- 7. footers
 
 

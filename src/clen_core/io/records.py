@@ -533,6 +533,15 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+def _date_or_decimal(value: Any) -> str:
+    # json.dumps calls this only for what it cannot write itself.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -547,8 +556,12 @@ def json_bytes(value: Any, *, indent: int | None = None) -> bytes:
     U+2028 and U+2029 are escaped, so that no line reader splits a line of JSON Lines.
     """
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
-    except (TypeError, ValueError):  # a NaN, a date, a decimal: made JSON-ready first
+        # Dates and decimals (in every rejected record read from Parquet) as json_value
+        # writes them, in the one pass: walking the value first doubled the time.
+        text = json.dumps(
+            value, ensure_ascii=False, allow_nan=False, indent=indent, default=_date_or_decimal
+        )
+    except (TypeError, ValueError):  # a NaN, or another type: made JSON-ready first
         text = json.dumps(json_value(value), ensure_ascii=False, allow_nan=False, indent=indent)
     if not text.isascii():
         for char, escaped in _LINE_BREAKS.items():
