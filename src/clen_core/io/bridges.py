@@ -338,10 +338,28 @@ class _Everything(Report):
     severity that a report keeps in memory would only cost (5 µs a finding)."""
 
     found: list[Finding] = attrs.field(factory=list)
+    parts: list[pa.Table] = attrs.field(factory=list)
 
     def add(self, finding: Finding) -> None:
         """Keep ``finding``."""
         self.found.append(finding)
+
+    def add_columns(self, found: pa.Table) -> None:
+        """Keep findings the rules' context gives as columns (no object per finding)."""
+        self._flush()
+        self.parts.append(found)
+
+    def _flush(self) -> None:
+        if self.found:
+            objects = Report(max_findings=sys.maxsize)
+            objects.findings = self.found
+            self.parts.append(objects.to_arrow())
+            self.found = []
+
+    def table(self) -> pa.Table:
+        """Every finding kept, in the order found, in :data:`FINDINGS_SCHEMA`."""
+        self._flush()
+        return pa.concat_tables(self.parts) if self.parts else FINDINGS_SCHEMA.empty_table()
 
     def count(self, rule: str, severity: Severity, n: int) -> None:
         """Nothing to count: every finding is kept."""
@@ -395,9 +413,7 @@ def _findings(
         for r in run:
             ctx.rule = r
             r.check(ctx)
-    report = Report(max_findings=sys.maxsize)
-    report.findings = everything.found
-    found = report.to_arrow()
+    found = everything.table()
     at = found.column("row").combine_chunks()
     found_rows, found_files = source(at)
     found = found.set_column(found.schema.get_field_index("row"), "row", found_rows)

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from clen_core.codes._vector import false_if_null
 from clen_core.model.entity import EntityInfo, get_entity
-from clen_core.rules.report import Finding, Report, Severity
+from clen_core.rules.report import FINDINGS_SCHEMA, Finding, Report, Severity, _value_text
 from clen_core.schema.arrow import from_arrow, int_range
 
 __all__ = ["ROW_COLUMN", "Context", "Running"]
@@ -168,6 +168,23 @@ class Context:
         )
         order = pc.sort_indices(merged, [("row", "ascending"), ("case", "ascending")])
         first = merged.take(order.slice(0, kept))
+        columns = getattr(report, "add_columns", None)
+        if columns is not None:
+            parts, cased = [], []
+            for i, (_, field, message) in enumerate(cases):
+                picked = pc.equal(first.column("case"), i)
+                rows = pc.filter(first.column("row"), picked).combine_chunks()
+                if len(rows):
+                    values = None if field is None else self.column(entity, field)
+                    parts.append(self._columns(entity, rows, field, message, values))
+                    cased.append(pc.filter(first, picked))
+            # Each case's findings are in row order: sorted by (row, case) once joined,
+            # they are in the order of ``first``.
+            joined = pa.concat_tables(parts)
+            where = pa.concat_tables(cased)
+            columns(joined.take(pc.sort_indices(where, [("row", "ascending"),
+                                                        ("case", "ascending")])))  # fmt: skip
+            return
         found: list[list[Finding]] = []
         for i, (_, field, message) in enumerate(cases):
             rows = pc.filter(first.column("row"), pc.equal(first.column("case"), i))
@@ -204,9 +221,60 @@ class Context:
         report.count(rule.id, rule.severity, n - kept)
         if not kept:
             return
+        columns = getattr(report, "add_columns", None)
+        if columns is not None:
+            columns(self._columns(entity, indices.slice(0, kept), field, message, values,
+                                  aligned=aligned))  # fmt: skip
+            return
         for finding in self._findings(entity, indices.slice(0, kept), field, message, values,
                                       aligned=aligned):  # fmt: skip
             report.add(finding)
+
+    def _columns(
+        self,
+        entity: str,
+        idx: pa.Array,
+        field: str | None,
+        message: str | Callable[[Any], str],
+        values: pa.ChunkedArray | pa.Array | None,
+        *,
+        aligned: bool = True,
+    ) -> pa.Table:
+        """What :meth:`_findings` gives, as columns of :data:`FINDINGS_SCHEMA` (no file):
+        for a report that takes them so (``add_columns``), without an object per finding."""
+        assert self.rule is not None
+        rule = self.rule
+        kept = len(idx)
+        t = self._tables[entity]
+        span = pc.min_max(idx)
+        low, high = span["min"].as_py(), span["max"].as_py()
+        near = pc.subtract(idx, low)
+        chosen: pa.Array | pa.ChunkedArray | None = None
+        if values is None:
+            texts = pa.nulls(kept, pa.string())
+        else:
+            span_values = values.slice(low, high - low + 1) if aligned else values
+            chosen = pc.take(span_values, near) if aligned else values.slice(0, kept)
+            texts = _value_texts(chosen)
+        if callable(message):
+            shown = [None] * kept if chosen is None else _python_values(chosen)
+            said = pa.array([message(v) for v in shown], pa.string())
+        else:
+            said = pa.repeat(pa.scalar(message, pa.string()), kept)
+        return pa.Table.from_arrays(
+            [
+                pa.repeat(pa.scalar(rule.id, pa.string()), kept),
+                pa.repeat(pa.scalar(rule.severity.value, pa.string()), kept),
+                pa.repeat(pa.scalar(entity, pa.string()), kept),
+                _key_column(t, near, low, high - low + 1),
+                pc.take(t.rows, idx),
+                pa.repeat(pa.scalar(field, pa.string()), kept),
+                texts,
+                said,
+                pa.nulls(kept, pa.string()),
+            ],
+            schema=FINDINGS_SCHEMA,
+        )
 
     def _findings(
         self,
@@ -247,6 +315,44 @@ class Context:
                     message(value) if callable(message) else message)
             for key, row, value in zip(keys, rows, vals, strict=True)
         ]  # fmt: skip
+
+
+def _value_texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as a finding's text (:func:`~clen_core.rules.report._value_text`):
+    text, whole numbers, booleans and dates vectorised; the others one by one."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        return _value_texts(values.dictionary_decode())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return values.cast(pa.string())
+    if pa.types.is_integer(kind) or pa.types.is_date32(kind):
+        return values.cast(pa.string())  # as str() and date.isoformat() write them
+    if pa.types.is_boolean(kind):
+        return pc.if_else(values, "true", "false")
+    return pa.array([_value_text(v) for v in _python_values(values)], pa.string())
+
+
+def _python_values(values: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """The values as the finding objects hold them (a mapping as a dict)."""
+    got: list[Any] = values.to_pylist()
+    if pa.types.is_map(values.type):
+        # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
+        got = [None if v is None else dict(v) for v in got]
+    return got
+
+
+def _key_column(t: _Table, idx: pa.Array, offset: int, length: int) -> pa.Array:
+    """:func:`_key_texts` as a column: text and whole-number keys joined vectorised."""
+    parts = [pc.take(t.table.column(k).slice(offset, length), idx) for k in t.info.key]
+    if all(pa.types.is_string(p.type) or pa.types.is_integer(p.type) for p in parts):
+        texts = [p.cast(pa.string()) for p in parts]
+        if len(texts) == 1:
+            return texts[0].combine_chunks() if isinstance(texts[0], pa.ChunkedArray) else texts[0]
+        joined = pc.binary_join_element_wise(*texts, "/")
+        return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+    return pa.array(_key_texts(t, idx, offset, length), pa.string())
 
 
 def _key_texts(t: _Table, idx: pa.Array, offset: int, length: int) -> list[str]:
