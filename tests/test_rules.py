@@ -1678,7 +1678,9 @@ def test_an_entity_validated_on_its_own_needs_only_the_fields_its_rules_read(nam
 
 
 def test_a_rule_that_may_read_any_field_keeps_every_field(theme_rule: Rule) -> None:
-    assert theme_rule.reads is None  # a per-record rule builds whole objects
+    # A per-record rule builds whole objects of its entity, and reads no other table.
+    assert theme_rule.fields_read(get_entity("activity")) is None
+    assert theme_rule.fields_read(get_entity("laboratory")) == frozenset()
     assert fields_read("activity") is None
     assert fields_read("laboratory") is not None  # it is not over laboratories
 

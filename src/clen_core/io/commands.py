@@ -463,8 +463,27 @@ def _named_entity(file: Path) -> str | None:
     return None
 
 
+_DOCUMENT_CHUNK = 10_000
+"""Records of a dataset document decoded into objects before they become Arrow (of the
+fields the rules read): memory holds that many objects of an entity, not all of them."""
+
+
+def _empty(name: str, kept: frozenset[str] | None) -> pa.Table:
+    """No rows of ``name``: its schema (the fields kept), with the source-row column."""
+    table = arrow_schema(name).empty_table()
+    if kept is not None:
+        table = table.select([n for n in table.schema.names if n in kept])
+    return table.append_column(ROW_COLUMN, pa.array([], pa.int64()))
+
+
 class _Tables:
-    """Each entity's accepted rows (with their source rows), its rejects and its counts."""
+    """Each entity's accepted rows (with their source rows), its rejects and its counts.
+
+    Only the fields the registered rules read of each entity are kept
+    (:func:`~clen_core.rules.registry.fields_read`: those of the rules over it and those
+    other entities' rules look up in it), with the source rows: the rules' findings on
+    them are their findings on the whole rows.
+    """
 
     def __init__(self, max_rejects: int) -> None:
         self.parts: dict[str, list[pa.Table]] = {}
@@ -473,11 +492,18 @@ class _Tables:
         self.rejected: dict[str, int] = {}
         self.files: dict[str, Path] = {}
         self.max_rejects = max_rejects
+        self._kept: dict[str, frozenset[str] | None] = {}
+
+    def kept(self, name: str) -> frozenset[str] | None:
+        """The fields of ``name`` kept (``None``: all, some rule may read any)."""
+        if name not in self._kept:
+            self._kept[name] = fields_read(name)
+        return self._kept[name]
 
     def add_reader(self, name: str, file: Path, reader: Reader, progress: Progress | None,
                    done: int) -> int:  # fmt: skip
         self.files.setdefault(name, file)
-        with contextlib.closing(reader.batches()) as stream:
+        with contextlib.closing(reader.batches(self.kept(name))) as stream:
             for batch, rows in stream:
                 table = pa.Table.from_batches([batch]).append_column(ROW_COLUMN, rows)
                 self.parts.setdefault(name, []).append(table)
@@ -493,14 +519,20 @@ class _Tables:
         out = {}
         for name in self.read:
             parts = self.parts.get(name)
-            out[name] = (
-                pa.concat_tables(parts)
-                if parts
-                else arrow_schema(name)
-                .empty_table()
-                .append_column(ROW_COLUMN, pa.array([], pa.int64()))
-            )
+            out[name] = pa.concat_tables(parts) if parts else _empty(name, self.kept(name))
         return out
+
+    def add_objects(self, name: str, objects: list[object], rows: list[int]) -> None:
+        """Decoded records of ``name`` with their source rows, as the fields kept."""
+        from clen_core.schema.arrow import to_arrow
+
+        table = to_arrow(objects, name)
+        kept = self.kept(name)
+        if kept is not None:
+            table = table.select([n for n in table.schema.names if n in kept])
+        self.parts.setdefault(name, []).append(
+            table.append_column(ROW_COLUMN, pa.array(rows, pa.int64()))
+        )
 
 
 def _reads_as_dataset(source: Path, fmt: Format) -> bool:
@@ -527,7 +559,6 @@ def _document(
     the document's rows. Returns the entities the document holds."""
     from clen_core.errors import InvalidObjectError
     from clen_core.io.readwrite import _row_rejects
-    from clen_core.schema.arrow import to_arrow
 
     assert fmt.read_dataset is not None
     decoders: dict[str, Decoder] = {}
@@ -551,10 +582,16 @@ def _document(
                 problems = _row_rejects(str(source), item, None)
             else:
                 try:
-                    objects.setdefault(name, []).append(decoder.decode(item.values))
-                    rows.setdefault(name, []).append(item.row)
+                    decoded = decoder.decode(item.values)
                 except InvalidObjectError as exc:
                     problems = _row_rejects(str(source), item, exc)
+                else:
+                    chunk = objects.setdefault(name, [])
+                    chunk.append(decoded)
+                    rows.setdefault(name, []).append(item.row)
+                    if len(chunk) >= _DOCUMENT_CHUNK:
+                        into.add_objects(name, chunk, rows[name])
+                        objects[name], rows[name] = [], []
             if problems:
                 into.rejected[name] = into.rejected.get(name, 0) + 1
                 kept = into.rejects.setdefault(name, [])
@@ -562,8 +599,8 @@ def _document(
             if progress is not None and seen % 10_000 == 0:
                 progress(seen)
     for name, objs in objects.items():
-        table = to_arrow(objs, name).append_column(ROW_COLUMN, pa.array(rows[name], pa.int64()))
-        into.parts.setdefault(name, []).append(table)
+        if objs:
+            into.add_objects(name, objs, rows[name])
     if progress is not None:
         progress(seen)
     return held

@@ -319,7 +319,7 @@ def meeting_without_group(ctx: Context) -> None:
     WARNING,
     "activity",
     "An activity's project group belongs to another action.",
-    reads=("project_group_id", "action"),
+    reads={"activity": ("project_group_id", "action"), "project_group": ("action",)},
     rowwise=True,
 )
 def group_of_other_action(ctx: Context) -> None:
@@ -458,7 +458,7 @@ def substance_without_ids(ctx: Context) -> None:
     WARNING,
     "analysis_result",
     "The CN code found differs from the one declared.",
-    reads=("sample_id", "cn_found"),
+    reads={"analysis_result": ("sample_id", "cn_found"), "sample": ("declared_cn",)},
     rowwise=True,
 )
 def cn_found_differs(ctx: Context) -> None:
@@ -479,7 +479,7 @@ def cn_found_differs(ctx: Context) -> None:
     INFO,
     "analysis_result",
     "A result's analyte is not its method's analyte.",
-    reads=("method_id", "analyte"),
+    reads={"analysis_result": ("method_id", "analyte"), "method": ("analyte",)},
     rowwise=True,
 )
 def analyte_differs(ctx: Context) -> None:
@@ -500,7 +500,7 @@ def analyte_differs(ctx: Context) -> None:
     WARNING,
     "analysis_result",
     "A result was obtained with a withdrawn method.",
-    reads=("method_id",),
+    reads={"analysis_result": ("method_id",), "method": ("status",)},
     rowwise=True,
 )
 def withdrawn_method(ctx: Context) -> None:
@@ -645,7 +645,7 @@ def limit_without_uncertainty(ctx: Context) -> None:
     ERROR,
     "analysis_result",
     "A two-sided limit lacks its upper end or has it below the lower, or a one-sided has one.",
-    reads=("limit_type", "limit_high"),
+    reads=("limit", "limit_type", "limit_high"),
     rowwise=True,
 )
 def two_sided_limit(ctx: Context) -> None:
@@ -676,7 +676,10 @@ def _unit_key(units: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     WARNING,
     "analysis_result",
     "A result below its method's LOQ is reported as a number, not as < LOQ.",
-    reads=("method_id", "value", "unit", "less_than"),
+    reads={
+        "analysis_result": ("method_id", "value", "unit", "less_than"),
+        "method": ("loq", "unit"),
+    },
     rowwise=True,
 )
 def below_loq(ctx: Context) -> None:
@@ -718,7 +721,11 @@ def _scope_keys(ctx: Context) -> pa.Array:
     WARNING,
     "analysis_result",
     "A result's sample was declared under a CN code outside its method's scope.",
-    reads=("method_id", "sample_id"),
+    reads={
+        "analysis_result": ("method_id", "sample_id"),
+        "method": ("cn_chapters", "cn_codes"),
+        "sample": ("declared_cn",),
+    },
     rowwise=True,
 )
 def outside_scope(ctx: Context) -> None:
@@ -753,7 +760,11 @@ def outside_scope(ctx: Context) -> None:
     WARNING,
     "analysis_result",
     "A result was obtained with a method past its review date.",
-    reads=("method_id", "sample_id", "analysed"),
+    reads={
+        "analysis_result": ("method_id", "sample_id", "analysed"),
+        "method": ("review_date",),
+        "sample": ("received",),
+    },
     rowwise=True,
 )
 def past_review(ctx: Context) -> None:
@@ -809,7 +820,7 @@ def level_not_a_number(ctx: Context) -> None:
     WARNING,
     "pt_study",
     f"A PT study has results from fewer than {MIN_PT_RESULTS} laboratories.",
-    reads=("study_id",),
+    reads={"pt_study": ("study_id",), "pt_result": ("study_id", "lab_id")},
 )
 def too_few_results(ctx: Context) -> None:
     if not ctx.has("pt_result"):
@@ -948,7 +959,10 @@ def completed_without_evaluation(ctx: Context) -> None:
     ERROR,
     "programme",
     "The funded actions of a programme exceed its budget.",
-    reads=("programme_id", "budget_eur"),
+    reads={
+        "programme": ("programme_id", "budget_eur"),
+        "funded_action": ("programme_id", "budget_eur"),
+    },
 )
 def over_budget(ctx: Context) -> None:
     if not ctx.has("funded_action"):
@@ -975,7 +989,7 @@ def over_budget(ctx: Context) -> None:
     WARNING,
     "funded_action",
     "A funded action's year is outside its programme's.",
-    reads=("programme_id", "year"),
+    reads={"funded_action": ("programme_id", "year"), "programme": ("start_year", "end_year")},
     rowwise=True,
 )
 def year_outside_programme(ctx: Context) -> None:

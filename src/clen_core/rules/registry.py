@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
@@ -39,9 +39,14 @@ outside any plugin)."""
 RecordCheck = Callable[[Any], Iterable[tuple[str | None, Any, str]]]
 """A per-record check: yields ``(field, value, message)`` for each problem of one object."""
 
-Reads: TypeAlias = "tuple[str, ...] | Callable[[EntityInfo], Iterable[str]] | None"
-"""What a rule reads of an entity's table: field names, a function of the entity giving them
-(for a rule over any entity), or ``None`` for "any field"."""
+Reads: TypeAlias = (
+    "tuple[str, ...] | Callable[[EntityInfo], Iterable[str]] | "
+    "Mapping[str, tuple[str, ...] | None] | None"
+)
+"""What a rule reads of the tables of a validation (see :attr:`Rule.reads`): field names of
+its entity's table, a function of the entity giving them (for a rule over any entity), a
+mapping of entity name to field names (``None``: any field) when it reads other entities'
+tables too, or ``None`` for "any field of any table"."""
 
 
 @attrs.frozen
@@ -62,9 +67,18 @@ class Rule:
     """Who registered it: the name of the plugin (its entry point) whose
     ``clen_register_rules`` hook did, set by the plugin manager; :data:`BUILTIN` otherwise."""
     reads: Reads = attrs.field(default=None, kw_only=True, repr=False, eq=False)
-    """The fields of an entity's table it reads when that entity is validated on its own
-    (what ``clen validate`` keeps of each row for the rules): names, a function of the
-    entity giving them, or ``None`` (the default) when it may read any field."""
+    """The fields of the tables it reads (what ``clen validate`` keeps of each row for the
+    rules, the key always included):
+
+    - names (``("start", "end")``): those of its entity's table (of each entity's, for a
+      rule over any entity), and nothing of another entity's table;
+    - a function of the :class:`~clen_core.model.entity.EntityInfo` giving them, for a
+      rule over any entity (its key, its references), likewise;
+    - a mapping of entity name to names, for a rule that also reads other entities'
+      tables (``ctx.lookup``, ``ctx.table``): ``{"analysis_result": ("sample_id",),
+      "sample": ("declared_cn",)}``; ``None`` for an entity: any field of it; an entity
+      not in the mapping: none (its key is kept all the same);
+    - ``None`` (the default): any field of any table."""
     rowwise: bool = attrs.field(default=False, kw_only=True, eq=False)
     """Whether it judges each row of its entity on that row alone (and the other entities'
     tables), reporting in row order: its findings on a table are then its findings on the
@@ -78,17 +92,28 @@ class Rule:
         return None if self.origin == BUILTIN else self.origin
 
     def fields_read(self, info: EntityInfo) -> frozenset[str] | None:
-        """The fields of ``info``'s table this rule reads (``None``: any of them)."""
-        if self.reads is None:
+        """The fields of ``info``'s table this rule reads, whichever entity it is over
+        (``None``: any of them; empty: none, or only the key, which is always kept)."""
+        reads = self.reads
+        if reads is None:
             return None
-        names = self.reads(info) if callable(self.reads) else self.reads
-        return frozenset(names)
+        if isinstance(reads, Mapping):
+            names = reads.get(info.name, ())
+            return None if names is None else frozenset(names)
+        if self.entity is not None and info.name != self.entity:
+            return frozenset()  # names or a function: its own entity's table only
+        return frozenset(reads(info) if callable(reads) else reads)
 
     def __attrs_post_init__(self) -> None:
         if not _RULE_ID.fullmatch(self.id):
             raise ValueError(f"rule ID {self.id!r} must look like ABC-001")
         if not self.description or "\n" in self.description:
             raise ValueError(f"rule {self.id} needs a one-line description")
+        reads = self.reads
+        declared = reads.values() if isinstance(reads, Mapping) else [reads]
+        if any(isinstance(names, str) for names in declared):
+            # ("cn_found") is the string, not a tuple: its letters would be the fields.
+            raise ValueError(f"rule {self.id}: reads names fields as a tuple of names, not a str")
 
 
 RULE_REGISTRY: Registry[Rule] = Registry(
@@ -116,14 +141,15 @@ def rules(entity: str | None = None) -> tuple[Rule, ...]:
 
 
 def fields_read(entity: str | type | EntityInfo) -> frozenset[str] | None:
-    """The fields of ``entity`` that the registered rules over it read, its key included:
-    what a validation of that entity alone must keep of its rows (``None``: every field,
-    because some rule, a plugin's per-record rule for instance, may read any)."""
+    """The fields of ``entity`` that the registered rules read, its key included: those
+    the rules over it read and those rules over other entities read of it (a look-up of
+    its records), so what a validation must keep of its rows, alone or with other
+    entities (``None``: every field, because some rule that does not say may read any)."""
     from clen_core.model.entity import EntityInfo, get_entity
 
     info = entity if isinstance(entity, EntityInfo) else get_entity(entity)
     names = set(info.key)
-    for r in rules(info.name):
+    for r in rules():
         read = r.fields_read(info)
         if read is None:
             return None
@@ -148,8 +174,9 @@ def rule(
 ) -> Callable[[Callable[[Context], None]], Rule]:
     """Make a table rule from a function of the validation :class:`~clen_core.rules.Context`.
 
-    ``reads`` names the fields of the entity's table it reads (see :attr:`Rule.reads`):
-    declared, ``clen validate`` keeps only those of each row, not the whole file.
+    ``reads`` names the fields of the entity's table it reads, or per entity the fields of
+    each table it reads (see :attr:`Rule.reads`): declared, ``clen validate`` keeps only
+    those of each row, not the whole file.
     ``rowwise``: it judges each row on its own (see :attr:`Rule.rowwise`).
     Registers it, unless ``register=False`` (a plugin registers through its hook).
     """
@@ -182,8 +209,10 @@ def record_rule(
                 for field, value, message in fn(obj) or ():
                     ctx.flag_one(entity, index, field, value, message)
 
-        # One object at a time, in order: rowwise by construction.
-        r = Rule(id, Severity(severity), entity, description, check, origin, rowwise=True)
+        # One object at a time, in order: rowwise by construction. Whole objects of its
+        # entity, and nothing of another's.
+        r = Rule(id, Severity(severity), entity, description, check, origin,
+                 reads={entity: None}, rowwise=True)  # fmt: skip
         return register_rule(r) if register else r
 
     return wrap
