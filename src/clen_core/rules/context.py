@@ -246,16 +246,9 @@ class Context:
         rule = self.rule
         kept = len(idx)
         t = self._tables[entity]
-        span = pc.min_max(idx)
-        low, high = span["min"].as_py(), span["max"].as_py()
-        near = pc.subtract(idx, low)
-        chosen: pa.Array | pa.ChunkedArray | None = None
-        if values is None:
-            texts = pa.nulls(kept, pa.string())
-        else:
-            span_values = values.slice(low, high - low + 1) if aligned else values
-            chosen = pc.take(span_values, near) if aligned else values.slice(0, kept)
-            texts = _value_texts(chosen)
+        low, length, near = _span(idx)
+        chosen = _chosen(values, near, low, length, kept, aligned)
+        texts = pa.nulls(kept, pa.string()) if chosen is None else _value_texts(chosen)
         if callable(message):
             shown = [None] * kept if chosen is None else _python_values(chosen)
             said = pa.array([message(v) for v in shown], pa.string())
@@ -266,7 +259,7 @@ class Context:
                 pa.repeat(pa.scalar(rule.id, pa.string()), kept),
                 pa.repeat(pa.scalar(rule.severity.value, pa.string()), kept),
                 pa.repeat(pa.scalar(entity, pa.string()), kept),
-                _key_column(t, near, low, high - low + 1),
+                _key_column(t, near, low, length),
                 pc.take(t.rows, idx),
                 pa.repeat(pa.scalar(field, pa.string()), kept),
                 texts,
@@ -291,30 +284,41 @@ class Context:
         rule = self.rule
         kept = len(idx)
         t = self._tables[entity]
-        # A take from a chunked column joins its chunks first (a copy of the whole column):
-        # take from the slice the kept rows span, often one chunk.
-        span = pc.min_max(idx)
-        low, high = span["min"].as_py(), span["max"].as_py()
-        near = pc.subtract(idx, low)
-        keys = _key_texts(t, near, low, high - low + 1)
+        low, length, near = _span(idx)
+        keys = _key_texts(t, near, low, length)
         rows = pc.take(t.rows, idx).to_pylist()
-        if values is None:
-            vals: list[Any] = [None] * kept
-        else:
-            chosen = (
-                pc.take(values.slice(low, high - low + 1), near)
-                if aligned
-                else values.slice(0, kept)
-            )
-            vals = chosen.to_pylist()
-            if pa.types.is_map(chosen.type):
-                # Arrow gives maps as (key, value) pairs; a finding shows the mapping.
-                vals = [None if v is None else dict(v) for v in vals]
+        chosen = _chosen(values, near, low, length, kept, aligned)
+        vals = [None] * kept if chosen is None else _python_values(chosen)
         return [
             Finding(rule.id, rule.severity, entity, key, row, field, value,
                     message(value) if callable(message) else message)
             for key, row, value in zip(keys, rows, vals, strict=True)
         ]  # fmt: skip
+
+
+def _span(idx: pa.Array) -> tuple[int, int, pa.Array]:
+    """The first row ``idx`` reaches, how many rows it spans, and ``idx`` from that row.
+
+    A take from a chunked column joins its chunks first (a copy of the whole column):
+    takes go to the slice the rows span, often one chunk."""
+    span = pc.min_max(idx)
+    low, high = span["min"].as_py(), span["max"].as_py()
+    return low, high - low + 1, pc.subtract(idx, low)
+
+
+def _chosen(
+    values: pa.ChunkedArray | pa.Array | None,
+    near: pa.Array,
+    low: int,
+    length: int,
+    kept: int,
+    aligned: bool,
+) -> pa.Array | pa.ChunkedArray | None:
+    """The offending values of the rows reported: taken from ``values`` aligned with the
+    rows, or the first ``kept`` of values given one per row reported."""
+    if values is None:
+        return None
+    return pc.take(values.slice(low, length), near) if aligned else values.slice(0, kept)
 
 
 def _value_texts(values: pa.Array | pa.ChunkedArray) -> pa.Array:
