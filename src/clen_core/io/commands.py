@@ -370,10 +370,7 @@ def validate_file(
     validation = Validation(name, only=only, max_findings=max_findings, spill_rows=_SPILL_ROWS)
     # Only the fields the rules read are kept of each row (all, when a rule may read any).
     kept = fields_read(name)
-    empty = arrow_schema(name).empty_table()
-    if kept is not None:
-        empty = empty.select([n for n in empty.schema.names if n in kept])
-    validation.add(empty.append_column(ROW_COLUMN, pa.array([], pa.int64())))
+    validation.add(_empty(name, kept))
     with contextlib.closing(reader.batches(kept)) as stream:
         for batch, rows in stream:
             # The rules see the valid rows as one table, with their source rows.
